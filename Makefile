@@ -1,0 +1,35 @@
+# vkclr: `make demo` (the main job) and `make test` work on a fresh Debian 12 machine with Go.
+GO ?= go
+BIN := bin/vkclr
+export VKCLR_VALIDATE_TESTS ?= 1
+
+.PHONY: all deps build shaders lint test demo bench clean fuzz
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/vkclr
+
+# Recompile shaders/*.comp to shaders/spv/*.spv and the manifest.
+shaders: deps
+	cd shaders && $(GO) run ../tools/shadergen -dir .
+
+lint: deps
+	@for f in shaders/spv/*.spv; do spirv-val --target-env vulkan1.2 $$f || exit 1; done
+	@echo "spirv-val: $$(ls shaders/spv/*.spv | wc -l) modules valid"
+
+# gofmt, go vet, SPIR-V validation, then every test with the validation layer on.
+test: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@$(MAKE) --no-print-directory lint
+	VKCLR_VALIDATE=1 $(GO) test -count=1 -timeout 15m ./...
+
+demo: build
+	$(BIN) devices
+
+clean:
+	rm -rf bin

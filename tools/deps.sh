@@ -1,0 +1,29 @@
+#!/bin/sh
+# deps.sh: installs what vkclr needs on Debian or Ubuntu, and only what is missing.
+# Run as root (make test and make demo call it); otherwise it prints the apt-get line to run.
+#   run time:    libvulkan1 (the loader), mesa-vulkan-drivers (lavapipe, a Vulkan driver on the CPU)
+#   build/tests: libvulkan-dev (headers for vk/'s cgo), glslc, spirv-tools, vulkan-validationlayers, vulkan-tools
+#   demo data:   dataset-fashion-mnist
+# Extra package names may be passed as arguments.
+set -eu
+pkgs="libvulkan1 libvulkan-dev mesa-vulkan-drivers glslc spirv-tools vulkan-validationlayers vulkan-tools $*"
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: not a Debian/Ubuntu system; install the equivalents of:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages:$missing" >&2
+	echo "deps.sh: run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,281 @@
+package vk
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// DescKind is how a shader binding reads its buffer.
+type DescKind int
+
+const (
+	// Storage is a storage buffer (read/write, std430).
+	Storage DescKind = iota
+	// TexelVec4 is a read-only uniform texel buffer of RGBA32F texels
+	// (samplerBuffer): the fast vectorised load path on lavapipe.
+	TexelVec4
+	// TexelFloat is a read-only uniform texel buffer of R32F texels.
+	TexelFloat
+)
+
+func (k DescKind) descriptorType() vk.DescriptorType {
+	if k == Storage {
+		return vk.DescriptorTypeStorageBuffer
+	}
+	return vk.DescriptorTypeUniformTexelBuffer
+}
+
+// PipelineSpec describes a compute pipeline: its SPIR-V, the kind of each
+// binding (set 0, bindings 0..n-1), the push-constant block size, and the
+// specialization constants (constant_id i gets Spec[i]; ids 0-2 are the
+// workgroup size by convention).
+type PipelineSpec struct {
+	Name     string
+	SPIRV    []byte
+	Bindings []DescKind
+	PushSize uint32
+	Spec     []uint32
+}
+
+// Pipeline is a compute pipeline with its layouts.
+type Pipeline struct {
+	Name     string
+	Spec     []uint32
+	bindings []DescKind
+	push     uint32
+	dsl      vk.DescriptorSetLayout
+	layout   vk.PipelineLayout
+	h        vk.Pipeline
+}
+
+func (s PipelineSpec) key() string {
+	var b strings.Builder
+	b.WriteString(s.Name)
+	for _, v := range s.Spec {
+		fmt.Fprintf(&b, ",%d", v)
+	}
+	return b.String()
+}
+
+// Pipeline returns the pipeline for spec, creating it on first use (cached
+// per context by name and specialization constants).
+func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
+	key := spec.key()
+	c.mu.Lock()
+	p, ok := c.pipelines[key]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	if spec.PushSize > c.Caps.MaxPushConstants || spec.PushSize%4 != 0 {
+		return nil, fmt.Errorf("vk: pipeline %s: push constants of %d bytes (device limit %d, multiple of 4)", spec.Name, spec.PushSize, c.Caps.MaxPushConstants)
+	}
+	if len(spec.SPIRV) == 0 || len(spec.SPIRV)%4 != 0 {
+		return nil, fmt.Errorf("vk: pipeline %s: SPIR-V of %d bytes is not a module", spec.Name, len(spec.SPIRV))
+	}
+	p = &Pipeline{Name: spec.Name, Spec: append([]uint32(nil), spec.Spec...), bindings: spec.Bindings, push: spec.PushSize}
+	if err := c.createPipeline(p, spec); err != nil {
+		p.destroy(c)
+		return nil, fmt.Errorf("pipeline %s: %w", spec.Name, err)
+	}
+	c.mu.Lock()
+	c.pipelines[key] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+func (c *Context) createPipeline(p *Pipeline, spec PipelineSpec) error {
+	lb := make([]vk.DescriptorSetLayoutBinding, len(spec.Bindings))
+	for i, k := range spec.Bindings {
+		lb[i] = vk.DescriptorSetLayoutBinding{
+			Binding:         uint32(i),
+			DescriptorType:  k.descriptorType(),
+			DescriptorCount: 1,
+			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
+		}
+	}
+	var dsl vk.DescriptorSetLayout
+	if err := check("vkCreateDescriptorSetLayout", vk.CreateDescriptorSetLayout(c.dev, &vk.DescriptorSetLayoutCreateInfo{
+		SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
+		BindingCount: uint32(len(lb)),
+		PBindings:    lb,
+	}, nil, &dsl)); err != nil {
+		return err
+	}
+	p.dsl = dsl
+	li := vk.PipelineLayoutCreateInfo{
+		SType:          vk.StructureTypePipelineLayoutCreateInfo,
+		SetLayoutCount: 1,
+		PSetLayouts:    []vk.DescriptorSetLayout{dsl},
+	}
+	if spec.PushSize > 0 {
+		li.PushConstantRangeCount = 1
+		li.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: spec.PushSize}}
+	}
+	var layout vk.PipelineLayout
+	if err := check("vkCreatePipelineLayout", vk.CreatePipelineLayout(c.dev, &li, nil, &layout)); err != nil {
+		return err
+	}
+	p.layout = layout
+	code := unsafe.Slice((*uint32)(unsafe.Pointer(&spec.SPIRV[0])), len(spec.SPIRV)/4)
+	var mod vk.ShaderModule
+	if err := check("vkCreateShaderModule", vk.CreateShaderModule(c.dev, &vk.ShaderModuleCreateInfo{
+		SType:    vk.StructureTypeShaderModuleCreateInfo,
+		CodeSize: uint(len(spec.SPIRV)),
+		PCode:    code,
+	}, nil, &mod)); err != nil {
+		return err
+	}
+	defer vk.DestroyShaderModule(c.dev, mod, nil)
+	stage := vk.PipelineShaderStageCreateInfo{
+		SType:  vk.StructureTypePipelineShaderStageCreateInfo,
+		Stage:  vk.ShaderStageComputeBit,
+		Module: mod,
+		PName:  "main\x00",
+	}
+	var specData []uint32
+	if len(spec.Spec) > 0 {
+		entries := make([]vk.SpecializationMapEntry, len(spec.Spec))
+		specData = append(specData, spec.Spec...)
+		for i := range spec.Spec {
+			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
+		}
+		stage.PSpecializationInfo = []vk.SpecializationInfo{{
+			MapEntryCount: uint32(len(entries)),
+			PMapEntries:   entries,
+			DataSize:      uint(4 * len(specData)),
+			PData:         unsafe.Pointer(&specData[0]),
+		}}
+	}
+	pipes := make([]vk.Pipeline, 1)
+	r := vk.CreateComputePipelines(c.dev, c.cache, 1, []vk.ComputePipelineCreateInfo{{
+		SType:  vk.StructureTypeComputePipelineCreateInfo,
+		Stage:  stage,
+		Layout: layout,
+	}}, nil, pipes)
+	_ = specData[:0] // keep the specialization data alive across the call
+	if err := check("vkCreateComputePipelines", r); err != nil {
+		return err
+	}
+	p.h = pipes[0]
+	return nil
+}
+
+func (p *Pipeline) destroy(c *Context) {
+	if p.h != vk.NullPipeline {
+		vk.DestroyPipeline(c.dev, p.h, nil)
+	}
+	if p.layout != vk.NullPipelineLayout {
+		vk.DestroyPipelineLayout(c.dev, p.layout, nil)
+	}
+	if p.dsl != vk.NullDescriptorSetLayout {
+		vk.DestroyDescriptorSetLayout(c.dev, p.dsl, nil)
+	}
+}
+
+// Push encodes push constants: ints as int32, uint32 as is, floats as float32,
+// all little-endian, in order (std430 scalars, 4 bytes each).
+func Push(values ...any) []byte {
+	out := make([]byte, 0, 4*len(values))
+	for _, v := range values {
+		var u uint32
+		switch x := v.(type) {
+		case int:
+			u = uint32(int32(x))
+		case int32:
+			u = uint32(x)
+		case uint32:
+			u = x
+		case float32:
+			u = math.Float32bits(x)
+		case float64:
+			u = math.Float32bits(float32(x))
+		case bool:
+			if x {
+				u = 1
+			}
+		default:
+			panic(fmt.Sprintf("vk.Push: unsupported %T", v))
+		}
+		out = binary.LittleEndian.AppendUint32(out, u)
+	}
+	return out
+}
+
+// pipelineCachePath is per device: the cache header names the device anyway,
+// but separate files keep two GPUs from evicting each other.
+func (c *Context) pipelineCachePath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "vkclr", fmt.Sprintf("pipelines-%04x-%04x-%x.bin", c.Caps.VendorID, c.Caps.DeviceID, c.Caps.raw.uuid[:8]))
+}
+
+func (c *Context) openPipelineCache() {
+	c.cacheFn = c.pipelineCachePath()
+	if c.cacheFn == "" {
+		return
+	}
+	data, err := os.ReadFile(c.cacheFn)
+	if err != nil || len(data) == 0 {
+		return
+	}
+	var pc vk.PipelineCache
+	r := vk.CreatePipelineCache(c.dev, &vk.PipelineCacheCreateInfo{
+		SType:           vk.StructureTypePipelineCacheCreateInfo,
+		InitialDataSize: uint(len(data)),
+		PInitialData:    unsafe.Pointer(&data[0]),
+	}, nil, &pc)
+	if r == vk.Success {
+		c.cache = pc
+	}
+}
+
+func (c *Context) createPipelineCacheIfNone() error {
+	if c.cache != vk.NullPipelineCache {
+		return nil
+	}
+	var pc vk.PipelineCache
+	if err := check("vkCreatePipelineCache", vk.CreatePipelineCache(c.dev, &vk.PipelineCacheCreateInfo{
+		SType: vk.StructureTypePipelineCacheCreateInfo,
+	}, nil, &pc)); err != nil {
+		return err
+	}
+	c.cache = pc
+	return nil
+}
+
+// savePipelineCache writes the cache atomically; failures only cost speed.
+func (c *Context) savePipelineCache() {
+	if c.cacheFn == "" || c.cache == vk.NullPipelineCache || c.lost.Load() {
+		return
+	}
+	var n uint
+	if vk.GetPipelineCacheData(c.dev, c.cache, &n, nil) != vk.Success || n == 0 {
+		return
+	}
+	data := make([]byte, n)
+	if vk.GetPipelineCacheData(c.dev, c.cache, &n, unsafe.Pointer(&data[0])) != vk.Success {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(c.cacheFn), 0o755); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.cacheFn), ".pipelines-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data[:n])
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), c.cacheFn) != nil {
+		os.Remove(tmp.Name())
+	}
+}
