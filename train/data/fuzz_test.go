@@ -1,0 +1,75 @@
+// Fuzz targets for the parsers: no input may panic, and whatever parses is consistent.
+package data
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+func FuzzParseCIFAR(f *testing.F) {
+	f.Add(false, cifarRecords(CIFAR10, 2))
+	f.Add(true, cifarRecords(CIFAR100, 1))
+	f.Add(false, cifarRecords(CIFAR10, 1)[:3000])
+	f.Add(false, []byte{})
+	f.Fuzz(func(t *testing.T, hundred bool, buf []byte) {
+		name := CIFAR10
+		if hundred {
+			name = CIFAR100
+		}
+		im, lb, err := ParseCIFAR(name, "fuzz.bin", buf)
+		if err != nil {
+			return
+		}
+		f := cifarFormats[name]
+		if len(lb)*f.recordSize() != len(buf) || len(im) != len(lb)*cifarPixels {
+			t.Fatalf("%d labels, %d image bytes from %d input bytes", len(lb), len(im), len(buf))
+		}
+		for _, l := range lb {
+			if int(l) >= f.numLabels[f.labelIdx] {
+				t.Fatalf("label %d", l)
+			}
+		}
+	})
+}
+
+func FuzzParseIDX(f *testing.F) {
+	f.Add(idxBytes([]int{2, 3, 3}, make([]byte, 18)))
+	f.Add(idxBytes([]int{4}, []byte{1, 2, 3, 4}))
+	f.Add(gzipBytes(f, idxBytes([]int{1, 2, 2}, []byte{9, 8, 7, 6})))
+	f.Add([]byte{0, 0, 8, 3, 0, 0})
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		dims, payload, err := ParseIDX("fuzz.idx", buf)
+		if err != nil {
+			return
+		}
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		if len(dims) == 0 || len(payload) != n {
+			t.Fatalf("dims %v with %d payload bytes", dims, len(payload))
+		}
+	})
+}
+
+// FuzzDecodeImage feeds arbitrary bytes to the per-file step of LoadFolder.
+func FuzzDecodeImage(f *testing.F) {
+	grad := image.NewRGBA(image.Rect(0, 0, 9, 5))
+	for y := range 5 {
+		for x := range 9 {
+			grad.SetRGBA(x, y, color.RGBA{uint8(x * 28), uint8(y * 50), 7, 255})
+		}
+	}
+	f.Add(pngBytes(f, grad))
+	f.Add(jpegBytes(f, grad))
+	f.Add(pngBytes(f, image.NewGray(image.Rect(0, 0, 3, 1))))
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	defer func(n int) { maxImagePixels = n }(maxImagePixels)
+	maxImagePixels = 1 << 16 // keep each input's decode small
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		const size = 6
+		dst := make([]uint8, size*size*3)
+		_ = decodeImage("fuzz.png", buf, size, dst)
+	})
+}
