@@ -2,11 +2,11 @@
 
 package ref
 
-// ReLUForward computes y = max(x, 0). y may alias x.
+// ReLUForward computes y = max(x, 0), passing NaN through like PyTorch. y may alias x.
 func ReLUForward[T Float](x, y []T) {
 	checkLen("ReLUForward", "y", y, len(x))
 	for i, v := range x {
-		if v > 0 {
+		if v > 0 || v != v {
 			y[i] = v
 		} else {
 			y[i] = 0

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// fdStep is the central-difference step. Its truncation error is ~fdStep^2 * |f'''| (about 1e-12 for the
-// smooth ops here) and its roundoff ~1e-16 * |L| / fdStep (about 1e-10 * |L|).
+// fdStep is the central-difference step. Its truncation error is ~fdStep^2 times the third derivative
+// (about 1e-12 for the smooth ops here) and its roundoff ~1e-16 * |L| / fdStep (about 1e-10 * |L|).
 const fdStep = 1e-6
 
 // fdMaxChecks caps the elements perturbed per input; larger inputs are sampled (seeded) to keep tests fast.

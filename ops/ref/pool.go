@@ -58,9 +58,9 @@ func (p MaxPool) check(op string) {
 	}
 }
 
-// maxPoolArgmax returns the input position (ih, iw) of the maximum of window (oh, ow) for channel c of image n:
-// the first maximum in (r, s) scan order, or else the last NaN, which wins like in PyTorch's kernels. Padding never wins:
-// with Pad <= window/2 every window holds at least one input value.
+// maxPoolArgmax returns the input position (ih, iw) of the maximum of window (oh, ow) for channel c of
+// image n: the first maximum in (r, s) scan order, or else the last NaN, which wins like in PyTorch's
+// kernels. Padding never wins: with Pad <= window/2 every window holds at least one input value.
 func maxPoolArgmax[T Float](p MaxPool, x []T, n, oh, ow, c int) (int, int) {
 	best, bh, bw := math.Inf(-1), -1, -1
 	for r := 0; r < p.R; r++ {

@@ -29,6 +29,10 @@ func TestReLUAndAdd(t *testing.T) {
 	y := make([]float64, 4)
 	ReLUForward(x, y)
 	checkClose(t, "relu", y, []float64{0, 0, 2, 0}, 0, 0)
+	nan := []float64{math.NaN()}
+	if ReLUForward(nan, nan); !math.IsNaN(nan[0]) {
+		t.Errorf("relu(NaN) = %g, want NaN (a diverged run must stay visible)", nan[0])
+	}
 	dx := make([]float64, 4)
 	ReLUBackward(y, []float64{5, 6, 7, 8}, dx) // y = 0 passes no gradient
 	checkClose(t, "relu backward", dx, []float64{0, 0, 7, 0}, 0, 0)
