@@ -5,6 +5,7 @@ package shaders
 // sourceHashes is the sha256 of each shader source, its includes and its
 // compile flags, as of the last compile.
 var sourceHashes = map[string]string{
+	"relu.comp":     "96652e3505af1b7a5816f06bd9ccd36ea56664f8a57b995fbcbaae92be15dd03",
 	"vk_axpy.comp":  "0ae8259b7b62cba7bf59ea4181da53c2d2214d8882a85bd61b1a22d21eeb2346",
 	"vk_texel.comp": "3b8439d6558c04a0495eadaee087db7717626da680f0f590f885eb1b11faa9d5",
 }

@@ -1,0 +1,123 @@
+// Package ops holds vkclr's kernels: for each op a params struct, a Go
+// dispatcher that records it into a vk.Seq, and (in ops/ref) its plain-Go
+// CPU reference. Activations are channels-last (N, H, W, C); conv weights
+// are (R, S, C, K); linear weights are (I, O). See ../shared/KERNELS.md.
+//
+// Adding an op is local: one .comp (or a few), one Go file that registers
+// its kernels in init() and records them, and one row in the test table.
+// Pipelines are created for the device when Kernels is made, with their
+// workgroup sizes chosen from the capability report, so recording never fails.
+package ops
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/vkclr/vkclr/shaders"
+	"github.com/vkclr/vkclr/vk"
+)
+
+// kernelDef describes one compute pipeline.
+type kernelDef struct {
+	// module is the SPIR-V name (shaders/spv/NAME.spv).
+	module   string
+	bindings []vk.DescKind
+	push     uint32
+	// spec gives the specialization constants for a device (ids 0-2 are the
+	// workgroup size); nil means a 64x1x1 workgroup.
+	spec func(c *vk.Caps) []uint32
+}
+
+var registry = map[string]kernelDef{}
+
+// register adds a kernel; call it from init.
+func register(name string, d kernelDef) {
+	if _, dup := registry[name]; dup {
+		panic("ops: duplicate kernel " + name)
+	}
+	registry[name] = d
+}
+
+// Kernels holds the pipelines of every kernel for one device.
+type Kernels struct {
+	Ctx   *vk.Context
+	pipes map[string]*vk.Pipeline
+	// Variant is the GEMM-shaped kernels' style: "cpu" (register tiles and
+	// texel-buffer loads, for CPU drivers) or "gpu" (shared-memory tiles).
+	Variant string
+}
+
+// Options tune kernel selection.
+type Options struct {
+	// Variant forces "cpu" or "gpu" kernels ("" chooses from the device), so
+	// both paths can be tested on any device.
+	Variant string
+}
+
+// New creates every registered pipeline for c's device.
+func New(c *vk.Context, opt Options) (*Kernels, error) {
+	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant}
+	if k.Variant == "" {
+		k.Variant = "gpu"
+		if c.Caps.IsCPU() {
+			k.Variant = "cpu"
+		}
+	}
+	if k.Variant != "cpu" && k.Variant != "gpu" {
+		return nil, fmt.Errorf("ops: unknown kernel variant %q (cpu or gpu)", k.Variant)
+	}
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		d := registry[n]
+		spec := []uint32{64, 1, 1}
+		if d.spec != nil {
+			spec = d.spec(&c.Caps)
+		}
+		p, err := c.Pipeline(vk.PipelineSpec{Name: n, SPIRV: shaders.SPIRV(d.module), Bindings: d.bindings, PushSize: d.push, Spec: spec})
+		if err != nil {
+			return nil, fmt.Errorf("ops: %w", err)
+		}
+		k.pipes[n] = p
+	}
+	return k, nil
+}
+
+// pipe returns a registered pipeline; an unknown name is a programmer error.
+func (k *Kernels) pipe(name string) *vk.Pipeline {
+	p, ok := k.pipes[name]
+	if !ok {
+		panic("ops: no kernel " + name)
+	}
+	return p
+}
+
+// local1D is the workgroup size of 1-D elementwise kernels: a multiple of the
+// subgroup size near 256 invocations (64 on CPU drivers, where each
+// workgroup runs on one thread and smaller groups balance better).
+func local1D(c *vk.Caps) []uint32 {
+	n := uint32(256)
+	if c.IsCPU() {
+		n = 64
+	}
+	if sg := c.SubgroupSize; sg > 0 && n%sg != 0 {
+		n = (n/sg + 1) * sg
+	}
+	if n > c.MaxWorkgroupInvoc {
+		n = c.MaxWorkgroupInvoc
+	}
+	return []uint32{n, 1, 1}
+}
+
+// dispatch1D records a 1-D kernel over n invocations.
+func (k *Kernels) dispatch1D(s *vk.Seq, name string, n int, push []byte, binds ...vk.Binding) {
+	p := k.pipe(name)
+	gx, gy, gz := vk.Grid1D(k.Ctx, n, int(p.Spec[0]))
+	s.Dispatch(p, gx, gy, gz, push, binds...)
+}
+
+// F32 binds n float32s from element off of b.
+func F32(b *vk.Buffer, off, n int) vk.Binding { return b.Slice(uint64(4*off), uint64(4*n)) }
