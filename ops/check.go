@@ -36,7 +36,7 @@ type Buf struct {
 
 // In, Out, InOut and Ints build Bufs.
 func In(name string, data []float32) Buf { return Buf{Name: name, N: len(data), Data: data} }
-func Out(name string, n int) Buf        { return Buf{Name: name, N: n, Check: true} }
+func Out(name string, n int) Buf         { return Buf{Name: name, N: n, Check: true} }
 func InOut(name string, data []float32) Buf {
 	return Buf{Name: name, N: len(data), Data: data, Check: true}
 }
