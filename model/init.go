@@ -48,3 +48,13 @@ func (g *Graph) Init(seed uint64, params, state []float32) {
 		}
 	}
 }
+
+// Randn32 returns n seeded standard-normal float32s (tests and benchmarks).
+func Randn32(n int, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
