@@ -2,6 +2,8 @@
 package data
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"image"
 	"image/color"
@@ -398,5 +400,33 @@ func TestSubsetAndDigest(t *testing.T) {
 	}
 	if s.Digest() == d.Digest() || d.Digest() != d.Subset(4).Digest() {
 		t.Fatal("digest does not follow content")
+	}
+}
+
+func TestChecksums(t *testing.T) {
+	root := t.TempDir()
+	sub := writeCIFAR(t, root, CIFAR10, 2)
+	d, err := Load(CIFAR10, root, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := d.Checksums()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(cifarRecords(CIFAR10, 2))
+	if len(sums) != 1 || sums[0].Path != filepath.Join(sub, "test_batch.bin") || sums[0].Size != 2*3073 ||
+		sums[0].SHA256 != hex.EncodeToString(want[:]) || sums[0].Official != "MISMATCH" {
+		t.Fatalf("checksums %+v", sums)
+	}
+	// An image folder has no per-file sums.
+	folder := t.TempDir()
+	writeFile(t, filepath.Join(folder, "a.png"), pngBytes(t, solidImage(4, 4, color.RGBA{1, 2, 3, 255})))
+	f, err := LoadFolder(folder, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums, err := f.Checksums(); err != nil || len(sums) != 0 {
+		t.Fatalf("folder checksums %v, %v", sums, err)
 	}
 }

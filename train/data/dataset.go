@@ -17,7 +17,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Dataset is one split of an image dataset held in memory.
@@ -96,11 +95,7 @@ func Load(name, dataDir, split string) (*Dataset, error) {
 		return nil, fmt.Errorf("data: split %q: want train or test", split)
 	}
 	if !IsBuiltin(name) {
-		if st, err := os.Stat(name); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("data: %q is neither a built-in dataset (%s) nor a folder: %w",
-				name, strings.Join(Builtin, ", "), ErrNotFound)
-		}
-		return loadFolderSplit(name, split, DefaultFolderSize)
+		return LoadFolderSplit(name, split, DefaultFolderSize)
 	}
 	if dataDir == "" {
 		d, err := DefaultDir(name)

@@ -114,7 +114,7 @@ func Fetch(ctx context.Context, name, dataDir string, opts FetchOptions) error {
 		if err := download(ctx, url, dst, want, opts, logf); err != nil {
 			var manual string
 			if errors.Is(err, ErrUnreachable) {
-				manual = "\n" + Layout(name, dataDir)
+				manual = "\n\nWithout internet access, download the archive on another machine and place it by hand.\n" + Layout(name, dataDir)
 			}
 			return fmt.Errorf("data: fetch %s: %w%s", name, err, manual)
 		}

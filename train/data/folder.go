@@ -173,9 +173,14 @@ func decodeImage(file string, buf []byte, size int, dst []uint8) error {
 	return nil
 }
 
-// loadFolderSplit picks root/SPLIT when it exists; otherwise root serves as
-// the training split and there is no test split (an error, not a silent reuse).
-func loadFolderSplit(root, split string, size int) (*Dataset, error) {
+// LoadFolderSplit loads one split of an image folder with LoadFolder:
+// root/SPLIT when that folder exists; otherwise root is the training split
+// and there is no test split (an error, not a silent reuse of the training images).
+func LoadFolderSplit(root, split string, size int) (*Dataset, error) {
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("data: %q is neither a built-in dataset (%s) nor a folder: %w",
+			root, strings.Join(Builtin, ", "), ErrNotFound)
+	}
 	sub := filepath.Join(root, split)
 	if st, err := os.Stat(sub); err == nil && st.IsDir() {
 		return LoadFolder(sub, size)

@@ -1,0 +1,206 @@
+// The `vkclr augment` command (a PNG of view pairs) and `vkclr bench augment`.
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/vkclr/vkclr/train/augment"
+	"github.com/vkclr/vkclr/train/data"
+)
+
+func init() {
+	register("augment", "write a PNG of images and their two augmented views", cmdAugment)
+	registerBench("augment", "augmentation throughput (images/s, two views each)", benchAugment)
+}
+
+func cmdAugment(args []string) error {
+	fs := newFlags("augment", "augment --data NAME|PATH [--n 16] [--out pairs.png]")
+	name := fs.String("data", data.CIFAR10, "dataset: "+strings.Join(data.Builtin, ", ")+", or an image folder")
+	dir := fs.String("data-dir", "", "folder holding the dataset's files (default: where 'data fetch' puts them)")
+	split := fs.String("split", "train", "train or test")
+	preset := fs.String("augment", "simclr-cifar", "augmentation preset (simclr-cifar, simclr-imagenet, none, s=X, with ,key=value overrides)")
+	n := fs.Int("n", 16, "number of images")
+	first := fs.Int("first", 0, "index of the first image")
+	seed := fs.Uint64("seed", 0, "random seed")
+	epoch := fs.Int("epoch", 0, "epoch whose views to show")
+	zoom := fs.Int("zoom", 0, "pixel magnification (default: tiles about 96 pixels wide)")
+	out := fs.StringP("out", "o", "pairs.png", "output PNG")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := augment.Preset(*preset)
+	if err != nil {
+		return usagef("--augment: %v", err)
+	}
+	d, err := loadData(*name, *dir, *split, cfg.Size)
+	if err != nil {
+		return err
+	}
+	if *n <= 0 || *first < 0 || *first+*n > d.N {
+		return usagef("--first %d --n %d: want 0 <= first, n > 0, first+n <= %d images", *first, *n, d.N)
+	}
+	z := *zoom
+	if z <= 0 {
+		z = max(1, 96/cfg.Size)
+	}
+	img := pairsGrid(d, cfg, *first, *n, *seed, *epoch, z)
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("augment: %s: %w", *out, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: %d images of %s (%s) with their two views, %s\n", *out, *n, d.Name, *split, cfg)
+	return nil
+}
+
+// pairsGrid lays out n triplets (original, view 0, view 1) in a near-square
+// grid, each tile zoomed z times with nearest-neighbor pixels.
+func pairsGrid(d *data.Dataset, cfg augment.Config, first, n int, seed uint64, epoch, z int) *image.RGBA {
+	S := cfg.Size
+	tile := S * z
+	const gap, cellGap = 2, 10
+	cols := int(math.Ceil(math.Sqrt(float64(n))))
+	rows := (n + cols - 1) / cols
+	cellW := 3*tile + 2*gap
+	W := cols*cellW + (cols+1)*cellGap
+	H := rows*tile + (rows+1)*cellGap
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	buf := make([]float32, S*S*d.C)
+	for k := range n {
+		idx := first + k
+		x0 := cellGap + (k%cols)*(cellW+cellGap)
+		y0 := cellGap + (k/cols)*(tile+cellGap)
+		for t := range 3 {
+			if t == 0 {
+				cfg.Plain(buf, d, idx, d.C)
+			} else {
+				cfg.View(buf, d, idx, seed, epoch, t-1, d.C)
+			}
+			drawTile(img, buf, d, S, z, x0+t*(tile+gap), y0)
+		}
+	}
+	return img
+}
+
+// drawTile undoes the normalization of one (S, S, C) view and draws it.
+func drawTile(img *image.RGBA, v []float32, d *data.Dataset, S, z, x0, y0 int) {
+	to8 := func(x float32, ch int) uint8 {
+		x = x*d.Std[ch] + d.Mean[ch]
+		return uint8(math.Round(float64(min(max(x, 0), 1)) * 255))
+	}
+	for y := range S * z {
+		for x := range S * z {
+			p := ((y/z)*S + x/z) * d.C
+			var c color.RGBA
+			if d.C == 1 {
+				g := to8(v[p], 0)
+				c = color.RGBA{g, g, g, 255}
+			} else {
+				c = color.RGBA{to8(v[p], 0), to8(v[p+1], 1), to8(v[p+2], 2), 255}
+			}
+			img.SetRGBA(x0+x, y0+y, c)
+		}
+	}
+}
+
+func benchAugment(args []string) error {
+	fs := newFlags("bench augment", "bench augment [--data NAME|PATH] [--batch 256] [--workers N]")
+	name := fs.String("data", "", "dataset (default: 10000 synthetic 32x32 RGB images, a worst case for branch prediction)")
+	dir := fs.String("data-dir", "", "folder holding the dataset's files")
+	preset := fs.String("augment", "simclr-cifar", "augmentation preset")
+	batch := fs.Int("batch", 256, "images per batch (each gives two views)")
+	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
+	outC := fs.Int("outc", 4, "output channels (the trainer pads RGB to 4)")
+	seconds := fs.Float64("seconds", 5, "how long to measure")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := augment.Preset(*preset)
+	if err != nil {
+		return usagef("--augment: %v", err)
+	}
+	var d *data.Dataset
+	if *name == "" {
+		d = syntheticData(10000, cfg.Size, 3)
+	} else if d, err = loadData(*name, *dir, "train", cfg.Size); err != nil {
+		return err
+	}
+	oc := max(*outC, d.C)
+	l, err := augment.NewLoader(d, cfg, augment.LoaderOptions{Batch: *batch, OutC: oc, Workers: *workers, DropLast: true})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	dst := make([]float32, l.BatchLen(*batch))
+	epoch := 0
+	l.Epoch(epoch)
+	next := func() error {
+		_, err := l.Next(dst)
+		if err == io.EOF {
+			epoch++
+			l.Epoch(epoch)
+			_, err = l.Next(dst)
+		}
+		return err
+	}
+	if err := next(); err != nil { // warm up: buffers, page faults
+		return err
+	}
+	start := time.Now()
+	steps := 0
+	for time.Since(start).Seconds() < *seconds {
+		if err := next(); err != nil {
+			return err
+		}
+		steps++
+	}
+	el := time.Since(start).Seconds()
+	imgs := float64(steps * *batch)
+	fmt.Printf("augment %s: %d-image batches of 2 views at %dx%dx%d (%s), %d workers\n",
+		d.Name, *batch, cfg.Size, cfg.Size, oc, *preset, effectiveWorkers(*workers))
+	fmt.Printf("  %.0f images/s (%.0f views/s), %.2f ms per batch, %d batches in %.1f s\n",
+		imgs/el, 2*imgs/el, 1e3*el/float64(steps), steps, el)
+	return nil
+}
+
+func effectiveWorkers(w int) int {
+	if w > 0 {
+		return w
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// syntheticData returns n random images, for benchmarks without a dataset.
+func syntheticData(n, side, c int) *data.Dataset {
+	d := &data.Dataset{Name: "synthetic", N: n, H: side, W: side, C: c,
+		Images: make([]uint8, n*side*side*c), Mean: make([]float32, c), Std: make([]float32, c)}
+	x := uint64(88172645463325252)
+	for i := range d.Images {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		d.Images[i] = uint8(x)
+	}
+	for k := range c {
+		d.Mean[k], d.Std[k] = 0.5, 0.25
+	}
+	return d
+}
