@@ -5,7 +5,10 @@ package shaders
 // sourceHashes is the sha256 of each shader source, its includes and its
 // compile flags, as of the last compile.
 var sourceHashes = map[string]string{
-	"relu.comp":     "96652e3505af1b7a5816f06bd9ccd36ea56664f8a57b995fbcbaae92be15dd03",
-	"vk_axpy.comp":  "0ae8259b7b62cba7bf59ea4181da53c2d2214d8882a85bd61b1a22d21eeb2346",
-	"vk_texel.comp": "3b8439d6558c04a0495eadaee087db7717626da680f0f590f885eb1b11faa9d5",
+	"gemm_cpu.comp":         "99f5c44985adee7568878eb7f0729b16acbb379fb57874e2decd04e4b614d5d2",
+	"gemm_gpu.comp":         "3f591c7f09f25c965d0623ceb7047a5d88a4146eba57f2eb0d4e31defd2b763b",
+	"linear_bias_grad.comp": "96cdcc2a23b24b058ed09ba9bcd88a211470b88bd319661ac1135cd8e705a02e",
+	"relu.comp":             "96652e3505af1b7a5816f06bd9ccd36ea56664f8a57b995fbcbaae92be15dd03",
+	"vk_axpy.comp":          "0ae8259b7b62cba7bf59ea4181da53c2d2214d8882a85bd61b1a22d21eeb2346",
+	"vk_texel.comp":         "3b8439d6558c04a0495eadaee087db7717626da680f0f590f885eb1b11faa9d5",
 }
