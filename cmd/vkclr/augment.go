@@ -32,6 +32,7 @@ func cmdAugment(args []string) error {
 	first := fs.Int("first", 0, "index of the first image")
 	seed := fs.Uint64("seed", 0, "random seed")
 	epoch := fs.Int("epoch", 0, "epoch whose views to show")
+	size := fs.Int("size", 0, "view side (default: a built-in dataset's own, else the preset's)")
 	zoom := fs.Int("zoom", 0, "pixel magnification (default: tiles about 96 pixels wide)")
 	out := fs.StringP("out", "o", "pairs.png", "output PNG")
 	if err := parseFlags(fs, args); err != nil {
@@ -41,9 +42,15 @@ func cmdAugment(args []string) error {
 	if err != nil {
 		return usagef("--augment: %v", err)
 	}
+	if *size > 0 {
+		cfg.Size = *size
+	}
 	d, err := loadData(*name, *dir, *split, cfg.Size)
 	if err != nil {
 		return err
+	}
+	if *size <= 0 && data.IsBuiltin(*name) {
+		cfg.Size = d.H
 	}
 	if *n <= 0 || *first < 0 || *first+*n > d.N {
 		return usagef("--first %d --n %d: want 0 <= first, n > 0, first+n <= %d images", *first, *n, d.N)
