@@ -76,6 +76,23 @@ func resample(dst []float32, src []uint8, w, c int, fy, fx *filter, rowLo, rowHi
 	for y := range rows {
 		srow := src[(rowLo+y)*w*c:]
 		trow := tmp[y*OW*c : (y+1)*OW*c]
+		if c == 3 { // the common case, all channels in one pass over the taps
+			for x := range OW {
+				ws := fx.w[x*fx.k : (x+1)*fx.k]
+				base := fx.start[x] * 3
+				var a0, a1, a2 float32
+				for t, wt := range ws {
+					if wt != 0 {
+						p := srow[base+3*t : base+3*t+3]
+						a0 += wt * float32(p[0])
+						a1 += wt * float32(p[1])
+						a2 += wt * float32(p[2])
+					}
+				}
+				trow[3*x], trow[3*x+1], trow[3*x+2] = a0*inv, a1*inv, a2*inv
+			}
+			continue
+		}
 		for x := range OW {
 			ws := fx.w[x*fx.k : (x+1)*fx.k]
 			base := fx.start[x] * c
