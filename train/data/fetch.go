@@ -54,6 +54,12 @@ type FetchOptions struct {
 // retryDelay is the pause before the k-th retry (times k); tests shorten it.
 var retryDelay = time.Second
 
+// stallTimeout ends an attempt that receives no data for this long, so a
+// dead connection is retried (resuming) instead of hanging; tests shorten it.
+var stallTimeout = time.Minute
+
+var errStalled = errors.New("no data received for a while")
+
 // Fetch downloads a CIFAR archive (name cifar10 or cifar100) into dataDir
 // ("" means DefaultDir(name)), resuming a partial download with an HTTP Range
 // request, verifies its md5 and extracts it, so that Load(name, dataDir, ...)
@@ -204,7 +210,11 @@ func downloadOnce(ctx context.Context, client *http.Client, url, part string, pr
 	if st, err := os.Stat(part); err == nil {
 		have = st.Size()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := time.AfterFunc(stallTimeout, func() { cancel(errStalled) })
+	defer stall.Stop()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
@@ -215,6 +225,9 @@ func downloadOnce(ctx context.Context, client *http.Client, url, part string, pr
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if context.Cause(rctx) == errStalled {
+			return fmt.Errorf("%s: no response within %v", url, stallTimeout)
 		}
 		return fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
@@ -250,13 +263,21 @@ func downloadOnce(ctx context.Context, client *http.Client, url, part string, pr
 	if err != nil {
 		return err
 	}
-	w := &progressWriter{w: f, done: have, total: total, fn: progress}
+	w := &progressWriter{w: f, done: have, total: total, fn: func(done, total int64) {
+		stall.Reset(stallTimeout)
+		if progress != nil {
+			progress(done, total)
+		}
+	}}
 	w.report()
 	_, err = io.Copy(w, resp.Body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		if context.Cause(rctx) == errStalled {
+			err = fmt.Errorf("%w (%v)", errStalled, stallTimeout)
+		}
 		return fmt.Errorf("%s: download interrupted after %d bytes: %w", url, w.done, err)
 	}
 	if total >= 0 && w.done != total {

@@ -38,10 +38,12 @@ func tinyCIFARArchive(t *testing.T) (archive []byte, sum string) {
 
 // archiveServer serves body at /cifar-10-binary.tar.gz with Range support.
 // When cut > 0, the first full-body response stops after cut bytes and the
-// connection is dropped, like a network failure mid-download.
+// connection is dropped, like a network failure mid-download; with stall
+// set, it stops sending instead and waits until the client gives up.
 type archiveServer struct {
 	body   []byte
 	cut    int
+	stall  bool
 	mu     sync.Mutex
 	ranges []string // Range headers seen, "" for none
 }
@@ -61,6 +63,10 @@ func (s *archiveServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		w.Write(s.body[:cut])
 		w.(http.Flusher).Flush()
+		if s.stall {
+			<-r.Context().Done()
+			return
+		}
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
 			conn.Close()
@@ -79,24 +85,27 @@ func newArchiveServer(t *testing.T, s *archiveServer) string {
 
 func TestFetch(t *testing.T) {
 	defer func(d time.Duration) { retryDelay = d }(retryDelay)
-	retryDelay = time.Millisecond
+	defer func(d time.Duration) { stallTimeout = d }(stallTimeout)
+	retryDelay, stallTimeout = time.Millisecond, 200*time.Millisecond
 	body, sum := tinyCIFARArchive(t)
 	half := len(body) / 2
 
 	cases := []struct {
 		name       string
 		cut        int    // drop the first response after this many bytes
+		stall      bool   // stall it instead
 		part       []byte // pre-existing .part file
 		wantRanges []string
 	}{
-		{"fresh", 0, nil, []string{""}},
-		{"resume partial file", 0, body[:half], []string{"bytes=" + strconv.Itoa(half) + "-"}},
-		{"retry after dropped connection", half, nil, []string{"", "bytes=" + strconv.Itoa(half) + "-"}},
-		{"restart a longer partial file", 0, append(append([]byte(nil), body...), 1, 2, 3), []string{"bytes=" + strconv.Itoa(len(body)+3) + "-", ""}},
+		{"fresh", 0, false, nil, []string{""}},
+		{"resume partial file", 0, false, body[:half], []string{"bytes=" + strconv.Itoa(half) + "-"}},
+		{"retry after dropped connection", half, false, nil, []string{"", "bytes=" + strconv.Itoa(half) + "-"}},
+		{"retry after stalled connection", half, true, nil, []string{"", "bytes=" + strconv.Itoa(half) + "-"}},
+		{"restart a longer partial file", 0, false, append(append([]byte(nil), body...), 1, 2, 3), []string{"bytes=" + strconv.Itoa(len(body)+3) + "-", ""}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := &archiveServer{body: body, cut: c.cut}
+			srv := &archiveServer{body: body, cut: c.cut, stall: c.stall}
 			url := newArchiveServer(t, srv)
 			dir := t.TempDir()
 			if c.part != nil {
