@@ -5,6 +5,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,25 +69,42 @@ func ParseCIFAR(name, file string, buf []byte) (images []uint8, labels []int32, 
 	if !ok {
 		return nil, nil, fmt.Errorf("data: %s: unknown CIFAR variant %q", file, name)
 	}
-	rs := f.recordSize()
-	if len(buf) == 0 {
-		return nil, nil, fmt.Errorf("data: %s: empty file, want %d-byte records", file, rs)
+	n, err := f.records(file, int64(len(buf)))
+	if err != nil {
+		return nil, nil, err
 	}
-	if rem := len(buf) % rs; rem != 0 {
-		n := len(buf) / rs
-		return nil, nil, fmt.Errorf("data: %s: %d bytes is not a whole number of %d-byte %s records: "+
+	images, labels = make([]uint8, n*cifarPixels), make([]int32, n)
+	if err := f.decode(file, buf, images, labels); err != nil {
+		return nil, nil, err
+	}
+	return images, labels, nil
+}
+
+// records returns the number of records in a file of size bytes, or an
+// error when size is not a positive whole number of records.
+func (f *cifarFormat) records(file string, size int64) (int, error) {
+	rs := int64(f.recordSize())
+	if size == 0 {
+		return 0, fmt.Errorf("data: %s: empty file, want %d-byte records", file, rs)
+	}
+	if rem := size % rs; rem != 0 {
+		n := size / rs
+		return 0, fmt.Errorf("data: %s: %d bytes is not a whole number of %d-byte %s records: "+
 			"record %d at offset %d has only %d bytes (truncated file or wrong dataset?)",
-			file, len(buf), rs, name, n, n*rs, rem)
+			file, size, rs, f.name, n, n*rs, rem)
 	}
-	n := len(buf) / rs
-	images = make([]uint8, n*cifarPixels)
-	labels = make([]int32, n)
+	return int(size / rs), nil
+}
+
+// decode converts whole records into images (N, 32, 32, 3) and labels (N).
+func (f *cifarFormat) decode(file string, buf []byte, images []uint8, labels []int32) error {
+	rs := f.recordSize()
 	const plane = cifarSide * cifarSide
-	for i := range n {
+	for i := range labels {
 		rec := buf[i*rs : (i+1)*rs]
 		for k, max := range f.numLabels {
 			if int(rec[k]) >= max {
-				return nil, nil, fmt.Errorf("data: %s: record %d at offset %d: label byte %d is %d, want < %d (corrupt file or wrong dataset?)",
+				return fmt.Errorf("data: %s: record %d at offset %d: label byte %d is %d, want < %d (corrupt file or wrong dataset?)",
 					file, i, i*rs, k, rec[k], max)
 			}
 		}
@@ -98,7 +116,7 @@ func ParseCIFAR(name, file string, buf []byte) (images []uint8, labels []int32, 
 			dst[3*p], dst[3*p+1], dst[3*p+2] = r[p], g[p], b[p]
 		}
 	}
-	return images, labels, nil
+	return nil
 }
 
 // cifarDir finds the folder holding the .bin files: dir itself or dir/SUBDIR.
@@ -112,7 +130,8 @@ func cifarDir(f *cifarFormat, dir string) (string, error) {
 		f.name, f.test[0], dir, filepath.Join(dir, f.subdir), f.name, Layout(f.name, dir), ErrNotFound)
 }
 
-// loadCIFAR reads one split; see Load.
+// loadCIFAR reads one split; see Load. It sizes the arrays from the file
+// sizes first, so the whole split is allocated once.
 func loadCIFAR(name, dir, split string) (*Dataset, error) {
 	f := cifarFormats[name]
 	dir, err := cifarDir(f, dir)
@@ -124,26 +143,59 @@ func loadCIFAR(name, dir, split string) (*Dataset, error) {
 		files = f.test
 	}
 	d := &Dataset{Name: name, H: cifarSide, W: cifarSide, C: 3}
-	for _, fn := range files {
+	counts := make([]int, len(files))
+	for i, fn := range files {
 		path := filepath.Join(dir, fn)
-		buf, err := os.ReadFile(path)
+		st, err := os.Stat(path)
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %w", name, err)
 		}
-		im, lb, err := ParseCIFAR(name, path, buf)
-		if err != nil {
+		if counts[i], err = f.records(path, st.Size()); err != nil {
 			return nil, err
 		}
-		d.Images = append(d.Images, im...)
-		d.Labels = append(d.Labels, lb...)
+		d.N += counts[i]
 		d.Sources = append(d.Sources, path)
 	}
-	d.N = len(d.Labels)
+	d.Images, d.Labels = make([]uint8, d.N*cifarPixels), make([]int32, d.N)
+	var buf []byte
+	at := 0
+	for i, path := range d.Sources {
+		n := counts[i]
+		buf, err = readExactly(path, buf, n*f.recordSize())
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %w", name, err)
+		}
+		if err := f.decode(path, buf, d.Images[at*cifarPixels:(at+n)*cifarPixels], d.Labels[at:at+n]); err != nil {
+			return nil, err
+		}
+		at += n
+	}
 	d.Classes, err = readClassNames(filepath.Join(dir, f.meta), f.numLabels[f.labelIdx], f.classes)
 	if err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// readExactly reads a file of size bytes into buf (reused when large
+// enough); a file that changed size since it was measured is an error.
+func readExactly(path string, buf []byte, size int) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer fh.Close()
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if n, err := io.ReadFull(fh, buf); err != nil {
+		return buf, fmt.Errorf("%s: read %d of %d bytes: %w", path, n, size, err)
+	}
+	if n, _ := fh.Read(make([]byte, 1)); n != 0 {
+		return buf, fmt.Errorf("%s: grew while being read", path)
+	}
+	return buf, nil
 }
 
 // readClassNames reads one name a line, ignoring blank lines. A missing file
