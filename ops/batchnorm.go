@@ -1,0 +1,154 @@
+// Batchnorm over (M, C) rows: BN2d on channels-last activations (M = N*H*W)
+// and BN1d on (N, C) features, training and eval, with ReLU fused on demand.
+// M rows, C channels; partial sums over chunks of R rows live in the
+// caller's scratch buffer (BatchNormScratch floats).
+package ops
+
+import (
+	"fmt"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	S := vk.Storage
+	for _, v := range []string{"", "_vec4"} {
+		register("batchnorm_stats"+v, kernelDef{module: "batchnorm_stats" + v, bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
+		register("batchnorm_apply"+v, kernelDef{module: "batchnorm_apply" + v, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 20, spec: localWide})
+		register("batchnorm_apply_eval"+v, kernelDef{module: "batchnorm_apply_eval" + v, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 20, spec: localWide})
+		register("batchnorm_bwd"+v, kernelDef{module: "batchnorm_bwd" + v, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localWide})
+		register("batchnorm_bwd_apply"+v, kernelDef{module: "batchnorm_bwd_apply" + v, bindings: []vk.DescKind{S, S, S, S, S}, push: 16, spec: localWide})
+	}
+	register("batchnorm_final", kernelDef{module: "batchnorm_final", bindings: []vk.DescKind{S, S, S, S, S}, push: 24, spec: local1D})
+	register("batchnorm_final_bwd", kernelDef{module: "batchnorm_final_bwd", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
+}
+
+// BNOpts are a batchnorm's fused extras.
+type BNOpts struct {
+	// ReLU applies ReLU to the output in the same pass (forward), and masks
+	// dy with the post-ReLU output y > 0 before the batchnorm gradient
+	// (backward, which then needs y).
+	ReLU bool
+}
+
+// maxBNChunks bounds the chunk count, so the final pass stays short.
+const maxBNChunks = 4096
+
+// bnRows is the chunk height R: 256 rows for the CPU kernels (long loops,
+// few workgroups), 64 for the GPU ones (more parallelism), more when M would
+// give over maxBNChunks chunks.
+func (k *Kernels) bnRows(M int) int {
+	r := 256
+	if k.Variant == "gpu" {
+		r = 64
+	}
+	return max(r, ceilDiv(M, maxBNChunks))
+}
+
+// BatchNormScratch is the size in floats of the partial buffer the training
+// forward and the backward of p need.
+func (k *Kernels) BatchNormScratch(p ref.BatchNorm) int {
+	return max(2*ceilDiv(p.M, k.bnRows(p.M)), 4) * p.C
+}
+
+func (k *Kernels) bnCheck(op string, p ref.BatchNorm, partial vk.Binding) {
+	if p.M < 1 || p.C < 1 || !(p.Eps > 0) {
+		panic(fmt.Sprintf("ops.%s: invalid %+v", op, p))
+	}
+	if partial.Buf != nil {
+		need(op, "partial", partial, k.BatchNormScratch(p))
+	}
+}
+
+// bnGrid returns the kernel-name suffix, channel groups per row, chunk rows
+// and invocation count of p's (chunk, channel group) grid.
+func (k *Kernels) bnGrid(p ref.BatchNorm, binds ...vk.Binding) (v string, cg, R, n int) {
+	v, cg = "", p.C
+	if vec4OK(p.C, binds...) {
+		v, cg = "_vec4", p.C/4
+	}
+	R = k.bnRows(p.M)
+	return v, cg, R, ceilDiv(p.M, R) * cg
+}
+
+// BatchNormForwardTrain records batchnorm with batch statistics: per channel
+// mean and biased variance over the M rows of x (M, C), saved as mean and
+// istd = 1/sqrt(var+eps) (C each) for the backward, and y = gamma*(x-mean)*istd
+// + beta (then ReLU with o.ReLU). Statistics are per-chunk Welford partials
+// merged in a fixed order, so a replayed step is bit-identical. When runMean
+// and runVar are bound they are updated like PyTorch (momentum, unbiased
+// variance); leave them zero to skip that. partial holds
+// BatchNormScratch(p) floats. y may not alias x.
+func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, y, mean, istd, runMean, runVar, partial vk.Binding) {
+	const op = "BatchNormForwardTrain"
+	k.bnCheck(op, p, partial)
+	if p.M < 2 {
+		panic(fmt.Sprintf("ops.%s: expected more than 1 value per channel, got M = %d", op, p.M))
+	}
+	need(op, "x", x, p.M*p.C)
+	need(op, "y", y, p.M*p.C)
+	for _, b := range []struct {
+		n string
+		b vk.Binding
+	}{{"gamma", gamma}, {"beta", beta}, {"mean", mean}, {"istd", istd}} {
+		need(op, b.n, b.b, p.C)
+	}
+	running := runMean.Buf != nil
+	if running {
+		need(op, "runMean", runMean, p.C)
+		need(op, "runVar", runVar, p.C)
+	} else {
+		runMean, runVar = mean, istd // bound but untouched
+	}
+	v, cg, R, n := k.bnGrid(p, x, y, gamma, beta, mean, istd, partial)
+	k.dispatch1D(s, "batchnorm_stats"+v, n, vk.Push(p.M, cg, R), x, partial)
+	k.dispatch1D(s, "batchnorm_final", p.C, vk.Push(p.M, p.C, R, p.Eps, p.Momentum, running), partial, mean, istd, runMean, runVar)
+	k.dispatch1D(s, "batchnorm_apply"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, mean, istd, y)
+}
+
+// BatchNormForwardEval records y = (x-runMean) * gamma/sqrt(runVar+eps) + beta
+// (then ReLU with o.ReLU), the frozen-statistics forward for evaluation and
+// the linear probe. y may alias x.
+func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, runMean, runVar, y vk.Binding) {
+	const op = "BatchNormForwardEval"
+	k.bnCheck(op, p, vk.Binding{})
+	need(op, "x", x, p.M*p.C)
+	need(op, "y", y, p.M*p.C)
+	need(op, "gamma", gamma, p.C)
+	need(op, "beta", beta, p.C)
+	need(op, "runMean", runMean, p.C)
+	need(op, "runVar", runVar, p.C)
+	v, cg, R, n := k.bnGrid(p, x, y, gamma, beta, runMean, runVar)
+	k.dispatch1D(s, "batchnorm_apply_eval"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, runMean, runVar, y)
+}
+
+// BatchNormBackward records the training-mode gradients from the mean and
+// istd saved by BatchNormForwardTrain: with xhat = (x-mean)*istd and d = dy
+// (or dy*[y > 0] with o.ReLU, y being the fused forward's output),
+// dgamma = sum d*xhat, dbeta = sum d and dx = gamma*istd/M * (M*d - dbeta -
+// xhat*dgamma). y is ignored without o.ReLU (leave it zero). dx may alias dy
+// but not x or y; partial holds BatchNormScratch(p) floats.
+func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, dy, gamma, mean, istd, dx, dgamma, dbeta, partial vk.Binding) {
+	const op = "BatchNormBackward"
+	k.bnCheck(op, p, partial)
+	need(op, "x", x, p.M*p.C)
+	need(op, "dy", dy, p.M*p.C)
+	need(op, "dx", dx, p.M*p.C)
+	for _, b := range []struct {
+		n string
+		b vk.Binding
+	}{{"gamma", gamma}, {"mean", mean}, {"istd", istd}, {"dgamma", dgamma}, {"dbeta", dbeta}} {
+		need(op, b.n, b.b, p.C)
+	}
+	if o.ReLU {
+		need(op, "y", y, p.M*p.C)
+	} else {
+		y = dy // bound but never read
+	}
+	v, cg, R, n := k.bnGrid(p, x, y, dy, dx, mean, istd, partial)
+	relu := o.ReLU
+	k.dispatch1D(s, "batchnorm_bwd"+v, n, vk.Push(p.M, cg, R, relu), x, y, dy, mean, istd, partial)
+	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(p.M, p.C, R), partial, gamma, mean, istd, dgamma, dbeta)
+	k.dispatch1D(s, "batchnorm_bwd_apply"+v, n, vk.Push(p.M, cg, R, relu), x, y, dy, partial, dx)
+}

@@ -1,0 +1,93 @@
+// Pooling: global average pooling (the end of the encoder) and max pooling
+// (the ImageNet-style stem), forward and backward, channels-last.
+// N batch, H W input size, C channels, P Q output size.
+package ops
+
+import (
+	"fmt"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	S := vk.Storage
+	for _, v := range []string{"", "_vec4"} {
+		register("global_avg_pool"+v, kernelDef{module: "global_avg_pool" + v, bindings: []vk.DescKind{S, S}, push: 12, spec: local1D})
+		register("global_avg_pool_bwd"+v, kernelDef{module: "global_avg_pool_bwd" + v, bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
+		register("max_pool"+v, kernelDef{module: "max_pool" + v, bindings: []vk.DescKind{S, S}, push: 40, spec: local1D})
+		register("max_pool_bwd"+v, kernelDef{module: "max_pool_bwd" + v, bindings: []vk.DescKind{S, S, S}, push: 40, spec: local1D})
+	}
+}
+
+// groups returns the kernel suffix and channel-group count for C channels.
+func groups(C int, binds ...vk.Binding) (string, int) {
+	if vec4OK(C, binds...) {
+		return "_vec4", C / 4
+	}
+	return "", C
+}
+
+func checkDims(op string, dims ...int) {
+	for _, d := range dims {
+		if d <= 0 {
+			panic(fmt.Sprintf("ops.%s: dimensions must be positive, got %v", op, dims))
+		}
+	}
+}
+
+// GlobalAvgPool records y[n,c] = mean over (h, w) of x[n,h,w,c].
+// x is (N, H, W, C), y is (N, C).
+func (k *Kernels) GlobalAvgPool(s *vk.Seq, N, H, W, C int, x, y vk.Binding) {
+	const op = "GlobalAvgPool"
+	checkDims(op, N, H, W, C)
+	need(op, "x", x, N*H*W*C)
+	need(op, "y", y, N*C)
+	v, cg := groups(C, x, y)
+	k.dispatch1D(s, "global_avg_pool"+v, N*cg, vk.Push(N, H*W, cg), x, y)
+}
+
+// GlobalAvgPoolBackward records dx[n,h,w,c] = dy[n,c] / (H*W).
+func (k *Kernels) GlobalAvgPoolBackward(s *vk.Seq, N, H, W, C int, dy, dx vk.Binding) {
+	const op = "GlobalAvgPoolBackward"
+	checkDims(op, N, H, W, C)
+	need(op, "dy", dy, N*C)
+	need(op, "dx", dx, N*H*W*C)
+	v, cg := groups(C, dy, dx)
+	k.dispatch1D(s, "global_avg_pool_bwd"+v, N*H*W*cg, vk.Push(N, H*W, cg), dy, dx)
+}
+
+func poolPush(p ref.MaxPool, cg int) []byte {
+	return vk.Push(p.N, p.H, p.W, cg, p.P(), p.Q(), p.R, p.S, p.Stride, p.Pad)
+}
+
+func checkMaxPool(op string, p ref.MaxPool) {
+	checkDims(op, p.N, p.H, p.W, p.C, p.R, p.S, p.Stride)
+	if p.Pad < 0 || 2*p.Pad > p.R || 2*p.Pad > p.S || p.H+2*p.Pad < p.R || p.W+2*p.Pad < p.S {
+		panic(fmt.Sprintf("ops.%s: padding must be in [0, window/2] and the window fit the padded input: %+v", op, p))
+	}
+}
+
+// MaxPool records y[n,p,q,c] = max over the window of x with -inf padding
+// (a NaN in the window wins, like PyTorch). x is (N, H, W, C), y (N, P, Q, C).
+func (k *Kernels) MaxPool(s *vk.Seq, p ref.MaxPool, x, y vk.Binding) {
+	const op = "MaxPool"
+	checkMaxPool(op, p)
+	need(op, "x", x, p.N*p.H*p.W*p.C)
+	need(op, "y", y, p.N*p.P()*p.Q()*p.C)
+	v, cg := groups(p.C, x, y)
+	k.dispatch1D(s, "max_pool"+v, p.N*p.P()*p.Q()*cg, poolPush(p, cg), x, y)
+}
+
+// MaxPoolBackward records dx: each dy goes to its window's argmax (first
+// maximum in scan order, recomputed from x), summed where windows overlap.
+// Each input element gathers from the windows covering it, so no atomics.
+func (k *Kernels) MaxPoolBackward(s *vk.Seq, p ref.MaxPool, x, dy, dx vk.Binding) {
+	const op = "MaxPoolBackward"
+	checkMaxPool(op, p)
+	need(op, "x", x, p.N*p.H*p.W*p.C)
+	need(op, "dy", dy, p.N*p.P()*p.Q()*p.C)
+	need(op, "dx", dx, p.N*p.H*p.W*p.C)
+	v, cg := groups(p.C, x, dy, dx)
+	k.dispatch1D(s, "max_pool_bwd"+v, p.N*p.H*p.W*cg, poolPush(p, cg), x, dy, dx)
+}

@@ -1,0 +1,35 @@
+// add.comp: out = a + b (the residual connection), or relu(a + b) with
+// -DRELU. out may alias a or b. Each invocation handles K vec4s strided by
+// the workgroup size; the one at index n/4 adds the scalar tail.
+#version 450
+#include "common.glsl"
+//!variant relu -DRELU=1
+
+layout(constant_id = 3) const uint K = 4;
+layout(push_constant) uniform Push { uint n; } p;
+layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };
+layout(std430, set = 0, binding = 0) readonly buffer A4 { vec4 a4[]; };
+layout(std430, set = 0, binding = 1) readonly buffer B { float b[]; };
+layout(std430, set = 0, binding = 1) readonly buffer B4 { vec4 b4[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer O { float o[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer O4 { vec4 o4[]; };
+
+#ifdef RELU
+float f(float v) { return (v > 0.0 || isnan(v)) ? v : 0.0; }
+vec4 f(vec4 v) { return vec4(f(v.x), f(v.y), f(v.z), f(v.w)); }
+#else
+#define f(v) (v)
+#endif
+
+void main() {
+	uint n4 = p.n / 4;
+	uint base = flat_group() * gl_WorkGroupSize.x * K + gl_LocalInvocationID.x;
+	[[unroll]] for (uint k = 0; k < K; k++) {
+		uint q = base + k * gl_WorkGroupSize.x;
+		if (q < n4) {
+			o4[q] = f(a4[q] + b4[q]);
+		} else if (q == n4) {
+			for (uint i = 4 * n4; i < p.n; i++) o[i] = f(a[i] + b[i]);
+		}
+	}
+}

@@ -1,0 +1,39 @@
+// batchnorm_apply.comp: y = gamma*(x-mean)*istd + beta over x (M, C), with
+// the batch statistics (training) or, with -DEVAL, the running ones:
+// y = (x-runMean) * gamma/sqrt(runVar+eps) + beta. p.relu != 0 applies ReLU
+// in the same pass. Same (chunk, channel group) grid as the statistics, so
+// each invocation loads its channel's parameters once.
+#version 450
+#include "common.glsl"
+#include "batchnorm.glsl"
+//!variant vec4 -DVEC4=1
+//!variant eval -DEVAL=1
+//!variant eval_vec4 -DEVAL=1 -DVEC4=1
+
+layout(push_constant) uniform Push { uint M, CG, R, relu; float eps; } p;
+layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };         // (M, C)
+layout(std430, set = 0, binding = 1) readonly buffer Gamma { T gamma[]; }; // (C)
+layout(std430, set = 0, binding = 2) readonly buffer Beta { T beta[]; };   // (C)
+layout(std430, set = 0, binding = 3) readonly buffer Mean { T mean[]; };   // (C) batch mean or running mean
+layout(std430, set = 0, binding = 4) readonly buffer Istd { T istd[]; };   // (C) batch istd or running var
+layout(std430, set = 0, binding = 5) writeonly buffer Y { T y[]; };        // (M, C)
+
+void main() {
+	uint chunk, c, r0, r1;
+	if (!bn_chunk(flat_id(), p.M, p.CG, p.R, chunk, c, r0, r1)) return;
+	T mu = mean[c], b = beta[c];
+#ifdef EVAL
+	T sc = gamma[c] / sqrt(istd[c] + p.eps);
+#else
+	T sc = gamma[c] * istd[c];
+#endif
+	if (p.relu != 0) {
+		for (uint r = r0; r < r1; r++) {
+			y[r * p.CG + c] = relu_fwd((x[r * p.CG + c] - mu) * sc + b);
+		}
+	} else {
+		for (uint r = r0; r < r1; r++) {
+			y[r * p.CG + c] = (x[r * p.CG + c] - mu) * sc + b;
+		}
+	}
+}

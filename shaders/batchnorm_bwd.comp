@@ -1,0 +1,52 @@
+// batchnorm_bwd.comp: the two row passes of batchnorm's backward.
+//
+// Statistics (default): per chunk, sum d and sum d*xhat with xhat =
+// (x-mean)*istd and d = dy, or d = dy*[y > 0] when p.relu != 0 (y is the
+// post-ReLU output of the fused forward), into part (chunks, 2, C).
+// Apply (-DAPPLY): dx = gamma*istd * (d - dbeta/M - (x-mean)*istd*dgamma/M),
+// the coefficients read from the four rows batchnorm_final_bwd left in part.
+#version 450
+#include "common.glsl"
+#include "batchnorm.glsl"
+//!variant vec4 -DVEC4=1
+//!variant apply -DAPPLY=1
+//!variant apply_vec4 -DAPPLY=1 -DVEC4=1
+
+layout(push_constant) uniform Push { uint M, CG, R, relu; } p;
+layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };   // (M, C)
+layout(std430, set = 0, binding = 1) readonly buffer Y { T y[]; };   // (M, C) read only when p.relu != 0
+layout(std430, set = 0, binding = 2) readonly buffer DY { T dy[]; }; // (M, C)
+#ifndef APPLY
+layout(std430, set = 0, binding = 3) readonly buffer Mean { T mean[]; };  // (C)
+layout(std430, set = 0, binding = 4) readonly buffer Istd { T istd[]; };  // (C)
+layout(std430, set = 0, binding = 5) writeonly buffer Part { T part[]; }; // (chunks, 2, C)
+#else
+layout(std430, set = 0, binding = 3) readonly buffer Coef { T coef[]; }; // (4, C)
+layout(std430, set = 0, binding = 4) writeonly buffer DX { T dx[]; };    // (M, C)
+#endif
+
+void main() {
+	uint chunk, c, r0, r1;
+	if (!bn_chunk(flat_id(), p.M, p.CG, p.R, chunk, c, r0, r1)) return;
+#ifndef APPLY
+	T mu = mean[c], is = istd[c];
+	T s1 = T(0.0), s2 = T(0.0);
+	for (uint r = r0; r < r1; r++) {
+		uint i = r * p.CG + c;
+		T d = dy[i];
+		if (p.relu != 0) d = relu_mask(y[i], d);
+		s1 += d;
+		s2 += d * ((x[i] - mu) * is);
+	}
+	part[2 * chunk * p.CG + c] = s1;
+	part[(2 * chunk + 1) * p.CG + c] = s2;
+#else
+	T mu = coef[c], a = coef[p.CG + c], kb = coef[2 * p.CG + c], kx = coef[3 * p.CG + c];
+	for (uint r = r0; r < r1; r++) {
+		uint i = r * p.CG + c;
+		T d = dy[i];
+		if (p.relu != 0) d = relu_mask(y[i], d);
+		dx[i] = a * (d - kb - (x[i] - mu) * kx);
+	}
+#endif
+}

@@ -1,0 +1,39 @@
+// global_avg_pool.comp: y[n,c] = mean over the H*W pixels of x[n,h,w,c]
+// (one invocation per image and channel group), and with -DBACKWARD
+// dx[n,h,w,c] = dy[n,c] / (H*W) (one invocation per element of dx).
+// N batch, HW = H*W pixels, CG channel groups (C, or C/4 with -DVEC4).
+#version 450
+#include "common.glsl"
+//!variant vec4 -DVEC4=1
+//!variant bwd -DBACKWARD=1
+//!variant bwd_vec4 -DBACKWARD=1 -DVEC4=1
+
+#ifdef VEC4
+#define T vec4
+#else
+#define T float
+#endif
+
+layout(push_constant) uniform Push { uint N, HW, CG; } p;
+#ifndef BACKWARD
+layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };  // (N, HW, C)
+layout(std430, set = 0, binding = 1) writeonly buffer Y { T y[]; }; // (N, C)
+#else
+layout(std430, set = 0, binding = 0) readonly buffer DY { T dy[]; };  // (N, C)
+layout(std430, set = 0, binding = 1) writeonly buffer DX { T dx[]; }; // (N, HW, C)
+#endif
+
+void main() {
+	uint i = flat_id();
+#ifndef BACKWARD
+	if (i >= p.N * p.CG) return;
+	uint n = i / p.CG, c = i - n * p.CG;
+	T acc = T(0.0);
+	for (uint hw = 0; hw < p.HW; hw++) acc += x[(n * p.HW + hw) * p.CG + c];
+	y[i] = acc / float(p.HW);
+#else
+	if (i >= p.N * p.HW * p.CG) return;
+	uint c = i % p.CG, n = i / (p.HW * p.CG);
+	dx[i] = dy[n * p.CG + c] / float(p.HW);
+#endif
+}
