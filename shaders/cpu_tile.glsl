@@ -23,14 +23,13 @@ float at(samplerBuffer t, uint e) { return texelFetch(t, int(e >> 2))[e & 3]; }
 vec4 ld4(samplerBuffer t, uint e) { return texelFetch(t, int(e >> 2)); }
 #endif
 
-// tile_coords maps this invocation to output tile (row, column) of an M x N output in TM x TN tiles,
-// or (~0, ~0) when it has none. A workgroup covers a block of (size / wgn) x wgn tiles, so its
-// invocations share rows of A and columns of B in the cache.
-uvec2 tile_coords(uint M, uint N, uint wgn) {
+// tile_coords maps this invocation of workgroup g to output tile (row, column) of an M x N output in
+// TM x TN tiles, or (~0, ~0) when it has none. A workgroup covers a block of (size / wgn) x wgn
+// tiles, so its invocations share rows of A and columns of B in the cache.
+uvec2 tile_coords(uint M, uint N, uint wgn, uint g) {
 	uint tilesM = (M + TM - 1) / TM, tilesN = (N + TN - 1) / TN;
 	uint wgm = gl_WorkGroupSize.x / wgn;
 	uint groupsN = (tilesN + wgn - 1) / wgn;
-	uint g = flat_group();
 	uint lane = gl_LocalInvocationIndex;
 	uint tm = (g / groupsN) * wgm + lane / wgn, tn = (g % groupsN) * wgn + lane % wgn;
 	if (lane >= wgm * wgn || tm >= tilesM || tn >= tilesN) return uvec2(~0u);

@@ -30,7 +30,7 @@ layout(std430, set = 0, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, set = 0, binding = 3) buffer Out { float c[]; };
 
 void main() {
-	uvec2 t = tile_coords(p.M, p.N, p.wgn);
+	uvec2 t = tile_coords(p.M, p.N, p.wgn, flat_group());
 	if (t.x == ~0u) return;
 	uint m0 = t.x * TM, n0 = t.y * TN;
 	// Rows and columns past the edge are clamped: they load valid data and are never stored.

@@ -1,0 +1,208 @@
+// Conv2D on the device as implicit GEMMs (no im2col buffer): forward, backward data, backward weight.
+// N batch, H W input size, C in-channels, K out-channels, R S kernel size, P Q output size;
+// x (N, H, W, C), w (R, S, C, K), y (N, P, Q, K). See shaders/conv2d_*.comp.
+package ops
+
+import (
+	"fmt"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	for _, op := range []string{"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"} {
+		register(op+"_cpu_v4", kernelDef{module: op + "_cpu_v4", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
+		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
+		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
+	}
+	register("conv2d_wsum", kernelDef{module: "conv2d_wsum", bindings: storage(2), push: 4 * 4, spec: local1D})
+}
+
+// convPush is the part of shaders/conv2d_common.glsl's push block that is not the shape.
+type convPush struct {
+	off            [3]int // element offsets in bindings 0, 1, 2
+	wgn            int
+	ph, pw, hp, wp int // backward data: phase and its pixel counts
+	rowsPerChunk   int // backward weight
+	groupsPerChunk int
+}
+
+const convPushSize = 21 * 4
+
+func (c convPush) bytes(p ref.Conv2D) []byte {
+	return vk.Push(p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride, p.Pad, p.P(), p.Q(),
+		c.off[0], c.off[1], c.off[2], c.wgn, c.ph, c.pw, c.hp, c.wp, c.rowsPerChunk, c.groupsPerChunk)
+}
+
+func checkConv(op string, p ref.Conv2D) {
+	if p.N <= 0 || p.H <= 0 || p.W <= 0 || p.C <= 0 || p.K <= 0 || p.R <= 0 || p.S <= 0 || p.Stride <= 0 ||
+		p.Pad < 0 || p.H+2*p.Pad < p.R || p.W+2*p.Pad < p.S {
+		panic(fmt.Sprintf("ops.%s: invalid shape %+v", op, p))
+	}
+}
+
+// span is a range of float32s of a binding that a kernel reads or writes.
+type span struct {
+	b        vk.Binding
+	first, n int
+}
+
+// convDispatch records one conv kernel (base + "_cpu_v4", "_cpu_s" or "_gpu") whose output is an
+// M x cols matrix, repeated for `chunks` reduction chunks. The cpu style needs k.Variant "cpu" and
+// both inputs bindable as texel buffers (vec4 when vec4 is set); otherwise the gpu style runs.
+func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4 bool, p ref.Conv2D, cp convPush, M, cols, chunks int, in0, in1, out span) {
+	ob, ooff, ok := k.operand(out.b, out.first, out.n, vk.Storage)
+	if !ok {
+		panic(fmt.Sprintf("ops.%s: output of %d bytes exceeds the device's storage-buffer range", base, 4*out.n))
+	}
+	cp.off[2] = ooff
+	if k.Variant == "cpu" {
+		kinds := []vk.DescKind{vk.TexelVec4, vk.TexelFloat}
+		if !vec4 {
+			kinds = kinds[1:]
+		}
+		for _, kind := range kinds {
+			b0, o0, ok0 := k.operand(in0.b, in0.first, in0.n, kind)
+			b1, o1, ok1 := k.operand(in1.b, in1.first, in1.n, kind)
+			if !ok0 || !ok1 {
+				continue
+			}
+			name := base + "_cpu_v4"
+			if kind == vk.TexelFloat {
+				name = base + "_cpu_s"
+			}
+			pipe := k.pipe(name)
+			wg := int(pipe.Spec[0])
+			tilesM, tilesN := ceilDiv(M, cpuTile), ceilDiv(cols, cpuTile)
+			cp.wgn = min(tilesN, 8, wg)
+			cp.groupsPerChunk = ceilDiv(tilesM, wg/cp.wgn) * ceilDiv(tilesN, cp.wgn)
+			cp.off[0], cp.off[1] = o0, o1
+			gx, gy, gz := vk.Grid1D(k.Ctx, cp.groupsPerChunk*chunks*wg, wg)
+			s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
+			return
+		}
+	}
+	b0, o0, ok0 := k.operand(in0.b, in0.first, in0.n, vk.Storage)
+	b1, o1, ok1 := k.operand(in1.b, in1.first, in1.n, vk.Storage)
+	if !ok0 || !ok1 {
+		panic(fmt.Sprintf("ops.%s: inputs exceed the device's storage-buffer range; split the batch", base))
+	}
+	pipe := k.pipe(base + "_gpu")
+	bm, bn, nt := 4*int(pipe.Spec[1]), 4*int(pipe.Spec[0]), int(pipe.Spec[0]*pipe.Spec[1])
+	cp.groupsPerChunk = ceilDiv(M, bm) * ceilDiv(cols, bn)
+	cp.off[0], cp.off[1] = o0, o1
+	gx, gy, gz := vk.Grid1D(k.Ctx, cp.groupsPerChunk*chunks*nt, nt)
+	s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
+}
+
+// batchPieces splits the batch so every image range of x and y fits one storage binding
+// (a ResNet-18 layer1 activation at 2x512 images is 256 MiB, twice lavapipe's limit).
+func (k *Kernels) batchPieces(p ref.Conv2D) int {
+	perImage := 4 * uint64(max(p.H*p.W*p.C, p.P()*p.Q()*p.K))
+	return max(1, min(p.N, int(k.Ctx.Caps.MaxStorageBufferRange/perImage)))
+}
+
+// Conv2DForward records y = conv2d(x, w): rows are the N*P*Q output pixels, columns the K channels,
+// the reduction (r, s, c) gathered from x on the fly. Fastest with C % 4 == 0 and K % 4 == 0.
+func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
+	checkConv("Conv2DForward", p)
+	P, Q := p.P(), p.Q()
+	img, out := p.H*p.W*p.C, P*Q*p.K
+	step := k.batchPieces(p)
+	for n0 := 0; n0 < p.N; n0 += step {
+		q := p
+		q.N = min(step, p.N-n0)
+		if n0 > 0 {
+			s.NoBarrier() // pieces write disjoint outputs
+		}
+		k.convDispatch(s, "conv2d_fwd", p.C%4 == 0 && p.K%4 == 0, q, convPush{}, q.N*P*Q, p.K, 1,
+			span{x, n0 * img, q.N * img}, span{w, 0, p.R * p.S * p.C * p.K}, span{y, n0 * out, q.N * out})
+	}
+}
+
+// Conv2DBackwardData records dx = dL/dx from dy = dL/dy (dx overwritten), one implicit GEMM per
+// phase (h % stride, w % stride) so taps that reach no output pixel are skipped, not multiplied by
+// zero. Fastest with K % 4 == 0.
+func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Binding) {
+	checkConv("Conv2DBackwardData", p)
+	P, Q := p.P(), p.Q()
+	img, out := p.H*p.W*p.C, P*Q*p.K
+	step := k.batchPieces(p)
+	first := true
+	for n0 := 0; n0 < p.N; n0 += step {
+		q := p
+		q.N = min(step, p.N-n0)
+		for ph := 0; ph < p.Stride; ph++ {
+			for pw := 0; pw < p.Stride; pw++ {
+				hp, wp := ceilDiv(max(p.H-ph, 0), p.Stride), ceilDiv(max(p.W-pw, 0), p.Stride)
+				if hp == 0 || wp == 0 {
+					continue
+				}
+				if !first {
+					s.NoBarrier() // phases and pieces write disjoint pixels
+				}
+				first = false
+				cp := convPush{ph: ph, pw: pw, hp: hp, wp: wp}
+				k.convDispatch(s, "conv2d_bwd_data", p.K%4 == 0, q, cp, q.N*hp*wp, p.C, 1,
+					span{dy, n0 * out, q.N * out}, span{w, 0, p.R * p.S * p.C * p.K}, span{dx, n0 * img, q.N * img})
+			}
+		}
+	}
+}
+
+// weightChunks splits grad weight's reduction over the N*P output rows (n, p) into chunks of
+// rowsPerChunk rows: enough chunks to fill the device, none shorter than a few thousand pixels
+// (cpu) or a few hundred (gpu), and the partials within one storage binding. The split depends
+// only on the shape and the device, so results are bit-identical from run to run.
+func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk int) {
+	rows, pix := p.N*p.P(), p.N*p.P()*p.Q()
+	rsck := p.R * p.S * p.C * p.K
+	var want, minPix int
+	if k.Variant == "cpu" {
+		tiles := ceilDiv(p.R*p.S*p.C, cpuTile) * ceilDiv(p.K, cpuTile)
+		want, minPix = ceilDiv(4096, tiles), 2048
+	} else {
+		l := gpuLocal(&k.Ctx.Caps)
+		groups := ceilDiv(p.R*p.S*p.C, 4*int(l[1])) * ceilDiv(p.K, 4*int(l[0]))
+		want, minPix = ceilDiv(512, groups), 512
+	}
+	chunks = max(1, min(want, pix/minPix, int(k.Ctx.Caps.MaxStorageBufferRange/uint64(4*rsck))))
+	rowsPerChunk = ceilDiv(rows, chunks)
+	return ceilDiv(rows, rowsPerChunk), rowsPerChunk
+}
+
+// Conv2DWeightScratch is the size in float32s of the partial-sum buffer Conv2DBackwardWeight
+// needs for p on this device; 0 means none (pass the zero Binding).
+func (k *Kernels) Conv2DWeightScratch(p ref.Conv2D) int {
+	checkConv("Conv2DWeightScratch", p)
+	chunks, _ := k.weightChunks(p)
+	if chunks == 1 {
+		return 0
+	}
+	return chunks * p.R * p.S * p.C * p.K
+}
+
+// Conv2DBackwardWeight records dw = dL/dw (overwritten) from x and dy. The reduction over the
+// N*P*Q output pixels is split into chunks whose partial sums go to scratch (at least
+// Conv2DWeightScratch(p) float32s) and are then added in a fixed order: no float atomics.
+// Fastest with C % 4 == 0 and K % 4 == 0.
+func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
+	checkConv("Conv2DBackwardWeight", p)
+	chunks, rpc := k.weightChunks(p)
+	rsck := p.R * p.S * p.C * p.K
+	out := span{dw, 0, rsck}
+	if chunks > 1 {
+		if scratch.Buf == nil || scratch.Size < uint64(4*chunks*rsck) {
+			panic(fmt.Sprintf("ops.Conv2DBackwardWeight: scratch needs %d float32s (Conv2DWeightScratch)", chunks*rsck))
+		}
+		out = span{scratch, 0, chunks * rsck}
+	}
+	k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, p, convPush{rowsPerChunk: rpc}, p.R*p.S*p.C, p.K, chunks,
+		span{x, 0, p.N * p.H * p.W * p.C}, span{dy, 0, p.N * p.P() * p.Q() * p.K}, out)
+	if chunks > 1 {
+		sb, soff, _ := k.operand(scratch, 0, chunks*rsck, vk.Storage)
+		db, doff, _ := k.operand(dw, 0, rsck, vk.Storage)
+		k.dispatch1D(s, "conv2d_wsum", rsck, vk.Push(rsck, chunks, soff, doff), sb, db)
+	}
+}

@@ -1,0 +1,84 @@
+// conv2d_bwd_data_cpu.comp: dx (N, H, W, C) from dy (N, P, Q, K) and w (R, S, C, K) as an implicit GEMM
+// for CPU drivers, one dispatch per phase (h % st, w % st): within a phase the taps (r, s) with an integer
+// p = (h + pad - r) / st are the same for every pixel, so the others are skipped, not multiplied by zero.
+// Rows are the phase's N*Hp*Wp input pixels, columns the C channels, the reduction (r, s, k). For a fixed
+// (r, s), w[r][s] viewed as (C x K) is a transposed B with k contiguous, so both operands load as vec4
+// along k (needs K % 4 == 0; SCALAR takes any K). Each invocation computes 8 pixels x 8 channels.
+#version 450
+#include "common.glsl"
+#include "cpu_tile.glsl"
+#include "conv2d_common.glsl"
+//!novariant-base
+//!variant v4
+//!variant s -DSCALAR=1
+
+layout(set = 0, binding = 0) uniform samplerBuffer DY; // (N, P, Q, K)
+layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
+layout(std430, set = 0, binding = 2) writeonly buffer DX { float dx[]; }; // (N, H, W, C)
+
+void main() {
+	uint M = p.N * p.Hp * p.Wp;
+	uvec2 t = tile_coords(M, p.C, p.wgn, flat_group());
+	if (t.x == ~0u) return;
+	uint m0 = t.x * TM, n0 = t.y * TN;
+	int ib[TM], jb[TM]; // pixel (h, w) = (ph + ib*st, pw + jb*st)
+	uint nb[TM];
+	[[unroll]] for (uint i = 0; i < TM; i++) {
+		uint m = min(m0 + i, M - 1);
+		uint nij = m / p.Wp;
+		jb[i] = int(m % p.Wp);
+		ib[i] = int(nij % p.Hp);
+		nb[i] = (nij / p.Hp) * p.P;
+	}
+	uint wc[TN];
+	[[unroll]] for (uint j = 0; j < TN; j++) wc[j] = min(n0 + j, p.C - 1) * p.K;
+	float acc[TM][TN];
+	[[unroll]] for (uint i = 0; i < TM; i++)
+		[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+
+	for (uint r = (p.ph + p.pad) % p.st; r < p.R; r += p.st) {
+		int dp = (int(p.ph + p.pad) - int(r)) / int(p.st); // exact: r = ph + pad (mod st)
+		for (uint s = (p.pw + p.pad) % p.st; s < p.S; s += p.st) {
+			int dq = (int(p.pw + p.pad) - int(s)) / int(p.st);
+			uint ab[TM];
+			bool ok[TM];
+			[[unroll]] for (uint i = 0; i < TM; i++) {
+				int pp = ib[i] + dp, qq = jb[i] + dq;
+				ok[i] = uint(pp) < p.P && uint(qq) < p.Q;
+				ab[i] = p.off0 + (ok[i] ? ((nb[i] + uint(pp)) * p.Q + uint(qq)) * p.K : 0);
+			}
+			uint wrow = p.off1 + (r * p.S + s) * p.C * p.K;
+			uint k = 0;
+			for (; k + 4 <= p.K; k += 4) {
+				vec4 a[TM], b[TN];
+				[[unroll]] for (uint i = 0; i < TM; i++) {
+					vec4 v = ld4(DY, ab[i] + k);
+					a[i] = ok[i] ? v : vec4(0.0);
+				}
+				[[unroll]] for (uint j = 0; j < TN; j++) b[j] = ld4(Wt, wrow + wc[j] + k);
+				[[unroll]] for (uint kk = 0; kk < 4; kk++)
+					[[unroll]] for (uint i = 0; i < TM; i++)
+						[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
+			}
+#ifdef SCALAR
+			for (; k < p.K; k++) {
+				float a[TM], b[TN];
+				[[unroll]] for (uint i = 0; i < TM; i++) a[i] = ok[i] ? at(DY, ab[i] + k) : 0.0;
+				[[unroll]] for (uint j = 0; j < TN; j++) b[j] = at(Wt, wrow + wc[j] + k);
+				[[unroll]] for (uint i = 0; i < TM; i++)
+					[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+			}
+#endif
+		}
+	}
+	[[unroll]] for (uint i = 0; i < TM; i++) {
+		if (m0 + i >= M) break;
+		uint m = m0 + i, nij = m / p.Wp;
+		uint h = p.ph + (nij % p.Hp) * p.st, w = p.pw + (m % p.Wp) * p.st, n = nij / p.Hp;
+		uint row = p.off2 + ((n * p.H + h) * p.W + w) * p.C + n0;
+		[[unroll]] for (uint j = 0; j < TN; j++) {
+			if (n0 + j >= p.C) break;
+			dx[row + j] = acc[i][j];
+		}
+	}
+}

@@ -1,0 +1,106 @@
+// conv2d_bwd_weight_cpu.comp: partial dw (R, S, C, K) over one chunk of the reduction, for CPU drivers.
+// Rows are the R*S*C taps (r, s, c), columns the K channels, the reduction the output pixels (n, p, q):
+// dw[r,s,c,k] = sum x[n, p*st-pad+r, q*st-pad+s, c] * dy[n,p,q,k]. Chunk z (a range of rowsPerChunk
+// output rows (n, p)) writes its 8x8 register tiles to slice z of the partial buffer (or straight to dw
+// when there is one chunk); conv2d_wsum adds the slices in a fixed order. vec4 loads along c (x) and k
+// (dy) need C % 4 == 0 and K % 4 == 0; SCALAR takes any C and K.
+#version 450
+#include "common.glsl"
+#include "cpu_tile.glsl"
+#include "conv2d_common.glsl"
+//!novariant-base
+//!variant v4
+//!variant s -DSCALAR=1
+
+layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
+layout(set = 0, binding = 1) uniform samplerBuffer DY; // (N, P, Q, K)
+layout(std430, set = 0, binding = 2) writeonly buffer Out { float o[]; }; // (chunks, R, S, C, K)
+
+#ifdef SCALAR
+#define G TM  // rows handled one at a time
+#else
+#define G (TM / 4) // groups of 4 rows: taps (r, s, c..c+3), one vec4 of x
+#endif
+
+void main() {
+	uint RSC = p.R * p.S * p.C;
+	uint g = flat_group();
+	uint chunk = g / p.groupsPerChunk;
+	if (chunk * p.rowsPerChunk >= p.N * p.P) return; // folded grid padding
+	uvec2 t = tile_coords(RSC, p.K, p.wgn, g % p.groupsPerChunk);
+	if (t.x == ~0u) return;
+	uint m0 = t.x * TM, n0 = t.y * TN;
+	int rr[G], ss[G];
+	uint cc[G];
+	[[unroll]] for (uint i = 0; i < G; i++) {
+#ifdef SCALAR
+		uint row = min(m0 + i, RSC - 1);
+#else
+		uint row = min(m0 + 4 * i, RSC - 4);
+#endif
+		cc[i] = row % p.C;
+		uint rs = row / p.C;
+		ss[i] = int(rs % p.S) - int(p.pad);
+		rr[i] = int(rs / p.S) - int(p.pad);
+	}
+#ifdef SCALAR
+	uint kc[TN];
+	[[unroll]] for (uint j = 0; j < TN; j++) kc[j] = min(n0 + j, p.K - 1);
+#else
+	uint kc[TN / 4];
+	[[unroll]] for (uint j = 0; j < TN / 4; j++) kc[j] = min(n0 + 4 * j, p.K - 4);
+#endif
+	float acc[TM][TN];
+	[[unroll]] for (uint i = 0; i < TM; i++)
+		[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+
+	uint rowEnd = min((chunk + 1) * p.rowsPerChunk, p.N * p.P);
+	for (uint np = chunk * p.rowsPerChunk; np < rowEnd; np++) {
+		uint n = np / p.P;
+		int hq = int((np % p.P) * p.st);
+		uint xr[G];
+		bool hok[G];
+		[[unroll]] for (uint i = 0; i < G; i++) {
+			int h = hq + rr[i];
+			hok[i] = uint(h) < p.H;
+			xr[i] = p.off0 + (n * p.H + (hok[i] ? uint(h) : 0)) * p.W * p.C + cc[i];
+		}
+		uint dyr = p.off1 + np * p.Q * p.K;
+		for (uint q = 0; q < p.Q; q++) {
+			int wq = int(q * p.st);
+#ifdef SCALAR
+			float a[TM], b[TN];
+			[[unroll]] for (uint i = 0; i < TM; i++) {
+				int w = wq + ss[i];
+				bool ok = hok[i] && uint(w) < p.W;
+				float v = at(X, xr[i] + (ok ? uint(w) : 0) * p.C);
+				a[i] = ok ? v : 0.0;
+			}
+			[[unroll]] for (uint j = 0; j < TN; j++) b[j] = at(DY, dyr + q * p.K + kc[j]);
+#else
+			vec4 a4[G], b4[TN / 4];
+			[[unroll]] for (uint i = 0; i < G; i++) {
+				int w = wq + ss[i];
+				bool ok = hok[i] && uint(w) < p.W;
+				vec4 v = ld4(X, xr[i] + (ok ? uint(w) : 0) * p.C);
+				a4[i] = ok ? v : vec4(0.0);
+			}
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) b4[j] = ld4(DY, dyr + q * p.K + kc[j]);
+			float a[TM], b[TN];
+			[[unroll]] for (uint i = 0; i < TM; i++) a[i] = a4[i / 4][i % 4];
+			[[unroll]] for (uint j = 0; j < TN; j++) b[j] = b4[j / 4][j % 4];
+#endif
+			[[unroll]] for (uint i = 0; i < TM; i++)
+				[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+		}
+	}
+	uint base = p.off2 + chunk * RSC * p.K;
+	[[unroll]] for (uint i = 0; i < TM; i++) {
+		if (m0 + i >= RSC) break;
+		uint row = base + (m0 + i) * p.K + n0;
+		[[unroll]] for (uint j = 0; j < TN; j++) {
+			if (n0 + j >= p.K) break;
+			o[row + j] = acc[i][j];
+		}
+	}
+}

@@ -1,0 +1,94 @@
+// conv2d_fwd_cpu.comp: y (N, P, Q, K) = conv2d(x, w) as an implicit GEMM for CPU drivers: rows are the
+// N*P*Q output pixels, columns the K channels, the reduction (r, s, c); each invocation computes 8 pixels
+// x 8 channels in registers from vec4 texel loads along c (x) and k (w). Needs C % 4 == 0 and K % 4 == 0;
+// SCALAR reads R32F texels and takes any C and K.
+#version 450
+#include "common.glsl"
+#include "cpu_tile.glsl"
+#include "conv2d_common.glsl"
+//!novariant-base
+//!variant v4
+//!variant s -DSCALAR=1
+
+layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
+layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
+layout(std430, set = 0, binding = 2) writeonly buffer Y { float y[]; }; // (N, P, Q, K)
+
+void main() {
+	uint M = p.N * p.P * p.Q;
+	uvec2 t = tile_coords(M, p.K, p.wgn, flat_group());
+	if (t.x == ~0u) return;
+	uint m0 = t.x * TM, n0 = t.y * TN;
+	int hb[TM], wb[TM];
+	uint nb[TM];
+	[[unroll]] for (uint i = 0; i < TM; i++) {
+		uint m = min(m0 + i, M - 1); // past the edge: a real pixel, computed and not stored
+		uint q = m % p.Q, np = m / p.Q;
+		hb[i] = int((np % p.P) * p.st) - int(p.pad);
+		wb[i] = int(q * p.st) - int(p.pad);
+		nb[i] = (np / p.P) * p.H;
+	}
+#ifdef SCALAR
+	uint wc[TN];
+	[[unroll]] for (uint j = 0; j < TN; j++) wc[j] = min(n0 + j, p.K - 1);
+#else
+	uint wc[TN / 4];
+	[[unroll]] for (uint g = 0; g < TN / 4; g++) wc[g] = min(n0 + 4 * g, p.K - 4);
+#endif
+	float acc[TM][TN];
+	[[unroll]] for (uint i = 0; i < TM; i++)
+		[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+
+	for (uint r = 0; r < p.R; r++) {
+		for (uint s = 0; s < p.S; s++) {
+			// Pixels whose tap falls in the padding read pixel 0 and use zeros instead.
+			uint xb[TM];
+			bool ok[TM];
+			[[unroll]] for (uint i = 0; i < TM; i++) {
+				int h = hb[i] + int(r), w = wb[i] + int(s);
+				ok[i] = uint(h) < p.H && uint(w) < p.W;
+				xb[i] = p.off0 + (ok[i] ? ((nb[i] + uint(h)) * p.W + uint(w)) * p.C : 0);
+			}
+			uint wrow = p.off1 + (r * p.S + s) * p.C * p.K;
+			uint c = 0;
+			for (; c + 4 <= p.C; c += 4) {
+				vec4 a[TM]; // a[i][cc] = x at pixel i, channel c+cc
+				[[unroll]] for (uint i = 0; i < TM; i++) {
+					vec4 v = ld4(X, xb[i] + c);
+					a[i] = ok[i] ? v : vec4(0.0);
+				}
+				vec4 b[TN]; // b[j][cc] = w[r, s, c+cc, n0+j]
+#ifdef SCALAR
+				[[unroll]] for (uint cc = 0; cc < 4; cc++)
+					[[unroll]] for (uint j = 0; j < TN; j++) b[j][cc] = at(Wt, wrow + (c + cc) * p.K + wc[j]);
+#else
+				[[unroll]] for (uint cc = 0; cc < 4; cc++)
+					[[unroll]] for (uint g = 0; g < TN / 4; g++) {
+						vec4 v = ld4(Wt, wrow + (c + cc) * p.K + wc[g]);
+						b[4 * g][cc] = v.x; b[4 * g + 1][cc] = v.y; b[4 * g + 2][cc] = v.z; b[4 * g + 3][cc] = v.w;
+					}
+#endif
+				[[unroll]] for (uint cc = 0; cc < 4; cc++)
+					[[unroll]] for (uint i = 0; i < TM; i++)
+						[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i][cc], b[j][cc], acc[i][j]);
+			}
+#ifdef SCALAR
+			for (; c < p.C; c++) { // C % 4 channels left over
+				float a[TM], b[TN];
+				[[unroll]] for (uint i = 0; i < TM; i++) a[i] = ok[i] ? at(X, xb[i] + c) : 0.0;
+				[[unroll]] for (uint j = 0; j < TN; j++) b[j] = at(Wt, wrow + c * p.K + wc[j]);
+				[[unroll]] for (uint i = 0; i < TM; i++)
+					[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+			}
+#endif
+		}
+	}
+	[[unroll]] for (uint i = 0; i < TM; i++) {
+		if (m0 + i >= M) break;
+		uint row = p.off2 + (m0 + i) * p.K + n0;
+		[[unroll]] for (uint j = 0; j < TN; j++) {
+			if (n0 + j >= p.K) break;
+			y[row + j] = acc[i][j];
+		}
+	}
+}

@@ -1,0 +1,42 @@
+// conv2d_fwd_gpu.comp: y (N, P, Q, K) = conv2d(x, w) as an implicit GEMM with shared-memory tiles
+// (gemm_gpu.glsl): rows the N*P*Q output pixels, columns K, reduction (r, s, c) gathered from x on the fly.
+#version 450
+#include "common.glsl"
+#include "conv2d_common.glsl"
+#include "gemm_gpu.glsl"
+
+layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };  // (N, H, W, C)
+layout(std430, set = 0, binding = 1) readonly buffer WBuf { float wt[]; }; // (R, S, C, K)
+layout(std430, set = 0, binding = 2) writeonly buffer YBuf { float y[]; }; // (N, P, Q, K)
+
+int hb[MAX_SLOTS], wb[MAX_SLOTS];
+uint nb[MAX_SLOTS];
+bool live[MAX_SLOTS];
+
+void setupA(uint slot, uint m) {
+	live[slot] = m < p.N * p.P * p.Q;
+	uint q = m % p.Q, np = m / p.Q;
+	hb[slot] = int((np % p.P) * p.st) - int(p.pad);
+	wb[slot] = int(q * p.st) - int(p.pad);
+	nb[slot] = (np / p.P) * p.H;
+}
+
+float loadA(uint slot, uint kk) { // kk = (r*S + s)*C + c
+	uint c = kk % p.C, rs = kk / p.C;
+	int h = hb[slot] + int(rs / p.S), w = wb[slot] + int(rs % p.S);
+	if (!live[slot] || uint(h) >= p.H || uint(w) >= p.W) return 0.0;
+	return x[p.off0 + ((nb[slot] + uint(h)) * p.W + uint(w)) * p.C + c];
+}
+
+float loadB(uint kk, uint n) { return wt[p.off1 + kk * p.K + n]; }
+
+void storeC(uint m, uint n, float v) { y[p.off2 + m * p.K + n] = v; }
+
+void main() {
+	uint M = p.N * p.P * p.Q;
+	uint groupsN = (p.K + BN - 1) / BN;
+	uint g = flat_group();
+	uint gm = g / groupsN, gn = g % groupsN;
+	if (gm * BM >= M) return;
+	gemm_block(M, p.K, 0, p.R * p.S * p.C, gm * BM, gn * BN, true, true);
+}
