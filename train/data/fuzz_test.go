@@ -4,6 +4,9 @@ package data
 import (
 	"image"
 	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +74,35 @@ func FuzzDecodeImage(f *testing.F) {
 		const size = 6
 		dst := make([]uint8, size*size*3)
 		_ = decodeImage("fuzz.png", buf, size, dst)
+	})
+}
+
+// FuzzLoadFolder runs the whole folder path on one file of arbitrary name and content.
+func FuzzLoadFolder(f *testing.F) {
+	f.Add("cat", "a.png", pngBytes(f, image.NewRGBA(image.Rect(0, 0, 5, 3))))
+	f.Add("dog", "b.JPG", jpegBytes(f, image.NewRGBA(image.Rect(0, 0, 2, 7))))
+	f.Add("", "c.png", []byte("not a png"))
+	f.Add(".hidden", "d.jpeg", []byte{0xff, 0xd8})
+	defer func(n int) { maxImagePixels = n }(maxImagePixels)
+	maxImagePixels = 1 << 16
+	f.Fuzz(func(t *testing.T, class, name string, content []byte) {
+		if strings.ContainsAny(class+name, "/\x00") || name == "" || name == "." || name == ".." || class == ".." {
+			return // not a file name
+		}
+		root := t.TempDir()
+		dir := filepath.Join(root, class)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			return
+		}
+		d, err := LoadFolder(root, 4)
+		if err != nil {
+			return
+		}
+		if err := d.Check(); err != nil || d.N != 1 || d.H != 4 {
+			t.Fatalf("loaded %d images, check %v", d.N, err)
+		}
 	})
 }
