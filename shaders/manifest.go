@@ -5,6 +5,11 @@ package shaders
 // sourceHashes is the sha256 of each shader source, its includes and its
 // compile flags, as of the last compile.
 var sourceHashes = map[string]string{
+	"add.comp":                   "64cce0788b2d62a3c0dfc16ebc09629d7ff4e1e5283fb0562696358042f2ac6a",
+	"batchnorm_apply.comp":       "bed5a06626b63d0645642c7c494ccce3c0d4b09e53089afc006963a47d08c06f",
+	"batchnorm_bwd.comp":         "a66be4672dc5053cc84225433e2046a5ce323ee54055f3cf5923ffd32938c21e",
+	"batchnorm_final.comp":       "d6ee27deba43790aa2208dcb36ae158e7a3f6b075cc7620b691d3dac7ca78bf2",
+	"batchnorm_stats.comp":       "ecd99613e5f28d26d329dae7da5ab0aaa4b7623af93e400698d065b1f98cbe4d",
 	"conv2d_bwd_data_cpu.comp":   "9e59e1492e625c5dac97e5c7b620df1de910e22f25fc0bae5804b7e431758a31",
 	"conv2d_bwd_data_gpu.comp":   "cc9bbc13ec277e244bcfdb789d77440cc55b6c066154bf3f6cb2ece89b490377",
 	"conv2d_bwd_weight_cpu.comp": "1b4fdf971a840c0508ff970f8894a050bbc092a22b9ee340b643b96dd654787d",
@@ -14,7 +19,9 @@ var sourceHashes = map[string]string{
 	"conv2d_wsum.comp":           "87d72e401870766e145a01fb8d8dd881e8903d6202f1208c3aef1ddd8959c0ef",
 	"gemm_cpu.comp":              "11a1afddeb2c37e76efb65a5119528b502b7fc6649a3e1b57362ef501b3e26f1",
 	"gemm_gpu.comp":              "3f591c7f09f25c965d0623ceb7047a5d88a4146eba57f2eb0d4e31defd2b763b",
+	"global_avg_pool.comp":       "3182f82c08d9fe04b47efbbd303d9738321b9e45968f008487c3b8d8cfcbecdc",
 	"linear_bias_grad.comp":      "96cdcc2a23b24b058ed09ba9bcd88a211470b88bd319661ac1135cd8e705a02e",
+	"max_pool.comp":              "5feb8348e6994d4800413fb6d6325b488548777fbf89e166633239ce3daaa084",
 	"relu.comp":                  "96652e3505af1b7a5816f06bd9ccd36ea56664f8a57b995fbcbaae92be15dd03",
 	"vk_axpy.comp":               "0ae8259b7b62cba7bf59ea4181da53c2d2214d8882a85bd61b1a22d21eeb2346",
 	"vk_texel.comp":              "3b8439d6558c04a0495eadaee087db7717626da680f0f590f885eb1b11faa9d5",
