@@ -20,9 +20,13 @@ var sourceHashes = map[string]string{
 	"gemm_cpu.comp":              "11a1afddeb2c37e76efb65a5119528b502b7fc6649a3e1b57362ef501b3e26f1",
 	"gemm_gpu.comp":              "3f591c7f09f25c965d0623ceb7047a5d88a4146eba57f2eb0d4e31defd2b763b",
 	"global_avg_pool.comp":       "3182f82c08d9fe04b47efbbd303d9738321b9e45968f008487c3b8d8cfcbecdc",
+	"l2_normalize.comp":          "cf6271773dd409168d45d76ab16cb79bb498ca5a616204389dd70d7b248b594b",
 	"linear_bias_grad.comp":      "96cdcc2a23b24b058ed09ba9bcd88a211470b88bd319661ac1135cd8e705a02e",
 	"max_pool.comp":              "5feb8348e6994d4800413fb6d6325b488548777fbf89e166633239ce3daaa084",
+	"ntxent.comp":                "76f462d3e366137db4c168116d17df1946c9d7ef0572ee1bf6a2e0e4057fc09c",
+	"ntxent_bwd.comp":            "67cc081c4b551928dc0cc55d225a8ee523250ec418f792b67b0c41ee46fffb4c",
 	"relu.comp":                  "96652e3505af1b7a5816f06bd9ccd36ea56664f8a57b995fbcbaae92be15dd03",
+	"softmax_ce.comp":            "a38dc354e0c86b7ee6ad7e5eb592723e97ce7a10aa36ab1845c51e7aa98694bb",
 	"vk_axpy.comp":               "0ae8259b7b62cba7bf59ea4181da53c2d2214d8882a85bd61b1a22d21eeb2346",
 	"vk_texel.comp":              "3b8439d6558c04a0495eadaee087db7717626da680f0f590f885eb1b11faa9d5",
 }
