@@ -1,0 +1,117 @@
+// optim.comp: one optimizer step over flat parameter buffers, every segment
+// in one dispatch: SGD (-DSGD), AdamW (-DADAMW) or the update of LARS
+// (-DLARS, with the trust ratios optim_norms.comp left in scratch).
+//
+// Each workgroup owns a fixed range of K*4*WG elements, finds the segments
+// overlapping it by binary search in the table, and its invocations stride
+// over each overlap: vec4s in the aligned middle, scalars at the edges.
+// Hyperparameters come from the hyper buffer (see ops.SGDHyper,
+// ops.LARSHyper, ops.AdamWHyper), so a recorded step replays with new values.
+#version 450
+#include "common.glsl"
+#define SEG_BINDING 3
+#include "segments.glsl"
+//!novariant-base
+//!variant sgd -DSGD=1
+//!variant adamw -DADAMW=1
+//!variant lars -DLARS=1
+
+layout(constant_id = 3) const uint K = 4;
+layout(push_constant) uniform Push { uint n, nsegs, nesterov, trust_off; } p;
+layout(std430, set = 0, binding = 0) buffer P { float w1[]; };
+layout(std430, set = 0, binding = 0) buffer P4 { vec4 w4[]; };
+layout(std430, set = 0, binding = 1) readonly buffer G { float g1[]; };
+layout(std430, set = 0, binding = 1) readonly buffer G4 { vec4 g4[]; };
+layout(std430, set = 0, binding = 2) buffer M { float m1[]; }; // momentum, or Adam's first moment
+layout(std430, set = 0, binding = 2) buffer M4 { vec4 m4[]; };
+layout(std430, set = 0, binding = 4) readonly buffer Hyper { float hyper[]; };
+#ifdef ADAMW
+layout(std430, set = 0, binding = 5) buffer V { float v1[]; }; // Adam's second moment
+layout(std430, set = 0, binding = 5) buffer V4 { vec4 v4[]; };
+#endif
+#ifdef LARS
+layout(std430, set = 0, binding = 5) readonly buffer Scratch { float scratch[]; };
+#endif
+
+// The update of one element (T = float) or four (T = vec4) of segment s.
+#if defined(SGD)
+// hyper: lr, momentum, wd.
+#define UPDATE(T, W, G, M, i)                                                   \
+	{                                                                           \
+		float lr = hyper[0], mom = hyper[1], wd = hyper[2];                     \
+		T w = W[i], g = G[i];                                                   \
+		if (!ex) g += wd * w;                                                   \
+		T d = g;                                                                \
+		if (mom != 0.0) {                                                       \
+			T v = mom * M[i] + g;                                               \
+			M[i] = v;                                                           \
+			d = p.nesterov != 0 ? g + mom * v : v;                              \
+		}                                                                       \
+		W[i] = w - lr * d;                                                      \
+	}
+#elif defined(LARS)
+// hyper: lr, momentum, wd, eta; scratch[trust_off + s] is the trust ratio (1 when excluded).
+#define UPDATE(T, W, G, M, i)                                                   \
+	{                                                                           \
+		float mom = hyper[1], wd = hyper[2];                                    \
+		float scaled = hyper[0] * trust;                                        \
+		T w = W[i], g = G[i];                                                   \
+		if (!ex) g += wd * w;                                                   \
+		T v = mom * M[i] + scaled * g;                                          \
+		M[i] = v;                                                               \
+		W[i] = w - (p.nesterov != 0 ? mom * v + scaled * g : v);                \
+	}
+#elif defined(ADAMW)
+// hyper: see ops.AdamWHyper.
+#define UPDATE_V(T, W, G, M, V, i)                                              \
+	{                                                                           \
+		float b1 = hyper[1], b2 = hyper[2], eps = hyper[3];                     \
+		float step_size = hyper[6], bc2sqrt = hyper[7], decay = hyper[8];       \
+		float omb1 = hyper[9], omb2 = hyper[10];                                \
+		T w = W[i], g = G[i];                                                   \
+		if (!ex) w *= decay;                                                    \
+		T m = b1 * M[i] + omb1 * g;                                             \
+		T v = b2 * V[i] + omb2 * g * g;                                         \
+		M[i] = m;                                                               \
+		V[i] = v;                                                               \
+		W[i] = w - step_size * m / (sqrt(v) / bc2sqrt + eps);                   \
+	}
+#endif
+
+void upd1(uint e, bool ex, float trust) {
+#ifdef ADAMW
+	UPDATE_V(float, w1, g1, m1, v1, e)
+#else
+	UPDATE(float, w1, g1, m1, e)
+#endif
+}
+
+void upd4(uint q, bool ex, float trust) {
+#ifdef ADAMW
+	UPDATE_V(vec4, w4, g4, m4, v4, q)
+#else
+	UPDATE(vec4, w4, g4, m4, q)
+#endif
+}
+
+void main() {
+	uint wg = gl_WorkGroupSize.x, lid = gl_LocalInvocationID.x;
+	uint lo = flat_group() * wg * K * 4;
+	if (lo >= p.n) return;
+	uint hi = min(lo + wg * K * 4, p.n);
+	for (uint s = seg_find(lo, p.nsegs); s < p.nsegs; s++) {
+		uint off = seg_off(s);
+		if (off >= hi) break;
+		uint a = max(lo, off), b = min(hi, off + seg_len(s));
+		if (a >= b) continue;
+		bool ex = seg_excluded(s);
+		float trust = 1.0;
+#ifdef LARS
+		trust = scratch[p.trust_off + s];
+#endif
+		uint a4 = min((a + 3) & ~3u, b), b4 = max(b & ~3u, a4);
+		for (uint e = a + lid; e < a4; e += wg) upd1(e, ex, trust);
+		for (uint q = a4 / 4 + lid; q < b4 / 4; q += wg) upd4(q, ex, trust);
+		for (uint e = b4 + lid; e < b; e += wg) upd1(e, ex, trust);
+	}
+}

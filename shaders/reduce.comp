@@ -1,0 +1,56 @@
+// reduce.comp: whole-buffer reductions in a fixed order.
+//
+// Default (sum, pass 1): invocation j sums x[j*CH, (j+1)*CH) (vec4s, then
+//   the scalar tail) into part[j].
+// -DSUM_FINAL: one invocation adds the partials in order into out[out_off].
+// -DNONFINITE: invocation j checks K vec4s like add.comp and, if any element
+//   is NaN or infinite, ORs the bits of 1.0 into flag[out_off] (an integer
+//   OR, so the result does not depend on scheduling); the caller zeroes it.
+#version 450
+#include "common.glsl"
+//!variant final -DSUM_FINAL=1
+//!variant nonfinite -DNONFINITE=1
+
+const uint CH = 2048; // elements per partial; ops.sumChunk
+layout(constant_id = 3) const uint K = 4;
+layout(push_constant) uniform Push { uint n, out_off; } p;
+layout(std430, set = 0, binding = 0) readonly buffer X { float x1[]; };
+layout(std430, set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
+layout(std430, set = 0, binding = 1) buffer Out { float out_[]; };
+layout(std430, set = 0, binding = 1) buffer Flag { uint flag[]; };
+
+bool bad(float v) { return (floatBitsToUint(v) & 0x7f800000u) == 0x7f800000u; }
+
+void main() {
+#if defined(SUM_FINAL)
+	if (flat_id() != 0) return;
+	float s = 0.0;
+	uint parts = (p.n + CH - 1) / CH;
+	for (uint j = 0; j < parts; j++) s += x1[j];
+	out_[p.out_off] = s;
+#elif defined(NONFINITE)
+	uint n4 = p.n / 4;
+	uint base = flat_group() * gl_WorkGroupSize.x * K + gl_LocalInvocationID.x;
+	bool any = false;
+	[[unroll]] for (uint k = 0; k < K; k++) {
+		uint q = base + k * gl_WorkGroupSize.x;
+		if (q < n4) {
+			uvec4 e = floatBitsToUint(x4[q]) & 0x7f800000u;
+			any = any || e.x == 0x7f800000u || e.y == 0x7f800000u || e.z == 0x7f800000u || e.w == 0x7f800000u;
+		} else if (q == n4) {
+			for (uint i = 4 * n4; i < p.n; i++) any = any || bad(x1[i]);
+		}
+	}
+	if (any) atomicOr(flag[p.out_off], floatBitsToUint(1.0));
+#else
+	uint j = flat_id();
+	uint a = j * CH;
+	if (a >= p.n) return;
+	uint b = min(a + CH, p.n), b4 = b & ~3u;
+	vec4 acc = vec4(0.0);
+	for (uint q = a / 4; q < b4 / 4; q++) acc += x4[q];
+	float s = (acc.x + acc.y) + (acc.z + acc.w);
+	for (uint e = b4; e < b; e++) s += x1[e];
+	out_[j] = s;
+#endif
+}
