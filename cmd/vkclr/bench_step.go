@@ -1,0 +1,70 @@
+// `vkclr bench step`: images/s of a whole SimCLR training step, with its per-op table.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/vkclr/vkclr/train"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	registerBench("step", "a full SimCLR training step on synthetic data: images/s, per-op device time, peak memory", benchStep)
+}
+
+func benchStep(args []string) error {
+	cfg := train.Presets["cifar10"]
+	cfg.Out, cfg.Data = "-", "synthetic"
+	cfg.Optimizer = "sgd"
+	cfg.Model.ProjHidden = 512
+	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--json]")
+	fs.StringVar(&cfg.Model.Arch, "arch", cfg.Model.Arch, "resnet18, resnet34, resnet50")
+	fs.IntVar(&cfg.Model.Width, "width", cfg.Model.Width, "base channels")
+	fs.StringVar(&cfg.Model.Stem, "stem", cfg.Model.Stem, "cifar or imagenet")
+	fs.IntVar(&cfg.Model.ImageSize, "image-size", cfg.Model.ImageSize, "resolution")
+	fs.IntVar(&cfg.Model.ProjHidden, "proj-hidden", cfg.Model.ProjHidden, "head hidden width")
+	fs.IntVar(&cfg.Model.ProjDim, "proj-dim", cfg.Model.ProjDim, "head output width")
+	fs.IntVar(&cfg.BatchSize, "batch-size", 64, "images per view (the step runs 2x this many)")
+	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "sgd, lars or adamw")
+	fs.StringVar(&cfg.Device, "device", "", "Vulkan device: index or name substring")
+	steps := fs.Int("steps", 5, "timed steps (after one warm-up)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg.Augment = "none"
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	if *steps < 1 {
+		return usagef("--steps must be positive")
+	}
+	s, err := train.OpenSession(cfg.Device, vk.ValidationFromEnv())
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	b, err := train.BenchStep(s, cfg, *steps)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		out := struct {
+			Tool string `json:"tool"`
+			*train.StepBench
+		}{"vkclr", b}
+		return enc.Encode(out)
+	}
+	fmt.Printf("%s width %d, batch 2x%d on %s\n", b.Arch, b.Width, b.Batch, b.Device)
+	fmt.Printf("step %.1f ms (median of %d), %.1f images/s, %.1f GFLOP/step (%.1f GFLOP/s)\n", b.StepMs, *steps, b.ImagesPerSec, b.GFLOPPerStep, b.GFLOPPerStep/(b.StepMs/1e3))
+	fmt.Printf("device time %.1f ms in %d commands; step / device = %.3f; peak device memory %s\n\n", b.DeviceMs, b.Dispatches, b.Overhead, vk.FormatBytes(b.PeakBytes))
+	fmt.Printf("%-14s %10s %7s %6s\n", "op", "ms/step", "share", "calls")
+	for _, o := range b.Ops {
+		fmt.Printf("%-14s %10.2f %6.1f%% %6d\n", o.Op, o.Ms, 100*o.Ms/b.DeviceMs, o.Calls)
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+// The `vkclr eval` commands (linear probe, kNN) and `vkclr embed`.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/vkclr/vkclr/model/safetensors"
+	"github.com/vkclr/vkclr/train"
+	"github.com/vkclr/vkclr/train/data"
+	"github.com/vkclr/vkclr/train/plot"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	register("eval", "evaluate a frozen encoder: linear probe or kNN", cmdEval)
+	register("embed", "write a split's features and labels to a safetensors file", cmdEmbed)
+}
+
+// evalCommon are the flags every evaluation shares.
+type evalCommon struct {
+	checkpoint, data, dataDir, device string
+	subset, testSubset                int
+	baseline                          string
+	seed                              uint64
+	validate                          bool
+}
+
+func (c *evalCommon) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "the checkpoint (a vkclr .safetensors file)")
+	fs.StringVar(&c.data, "data", "", "dataset: cifar10, cifar100, fashion-mnist, mnist, or an image folder")
+	fs.StringVar(&c.dataDir, "data-dir", "", "folder holding the dataset's files")
+	fs.IntVar(&c.subset, "subset", 0, "use the first N training images (0: all)")
+	fs.IntVar(&c.testSubset, "test-subset", 0, "use the first N test images (0: all)")
+	fs.StringVar(&c.baseline, "baseline", "", "also evaluate a baseline: 'random' (a random-init encoder of the same architecture)")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the probe (and of the random baseline)")
+	fs.StringVar(&c.device, "device", "", "Vulkan device: index or name substring")
+	fs.BoolVar(&c.validate, "vk-validate", false, "enable the Vulkan validation layer")
+}
+
+func (c *evalCommon) check() error {
+	if c.checkpoint == "" {
+		return usagef("--checkpoint is required")
+	}
+	if c.data == "" {
+		return usagef("--data is required")
+	}
+	if c.baseline != "" && c.baseline != "random" {
+		return usagef("--baseline %q: only 'random' is supported", c.baseline)
+	}
+	if _, err := os.Stat(c.checkpoint); err != nil {
+		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	return nil
+}
+
+func (c *evalCommon) splits() (tr, te *data.Dataset, err error) {
+	if tr, err = data.Load(c.data, c.dataDir, "train"); err != nil {
+		return nil, nil, err
+	}
+	if te, err = data.Load(c.data, c.dataDir, "test"); err != nil {
+		return nil, nil, fmt.Errorf("the test split: %w", err)
+	}
+	if tr.Labels == nil || te.Labels == nil {
+		return nil, nil, fmt.Errorf("%s has no labels: evaluation needs a labelled train and test split", c.data)
+	}
+	if len(tr.Classes) != len(te.Classes) {
+		return nil, nil, fmt.Errorf("%s: train has %d classes, test %d", c.data, len(tr.Classes), len(te.Classes))
+	}
+	if c.subset > 0 && c.subset < tr.N {
+		tr = tr.Subset(c.subset)
+	}
+	if c.testSubset > 0 && c.testSubset < te.N {
+		te = te.Subset(c.testSubset)
+	}
+	return tr, te, nil
+}
+
+// encoders opens the device and the checkpoint's encoder (and the baseline).
+func (c *evalCommon) encoders() (*train.Session, []*train.Encoder, []string, error) {
+	s, err := train.OpenSession(c.device, c.validate || vk.ValidationFromEnv())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := train.LoadEncoder(s, c.checkpoint)
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	encs, names := []*train.Encoder{e}, []string{"checkpoint"}
+	if c.baseline == "random" {
+		r, err := train.RandomEncoder(s, e.Cfg, c.seed)
+		if err != nil {
+			e.Close()
+			s.Close()
+			return nil, nil, nil, err
+		}
+		encs, names = append(encs, r), append(names, "random init")
+	}
+	return s, encs, names, nil
+}
+
+func cmdEval(args []string) error {
+	if len(args) == 0 || (args[0] != "linear" && args[0] != "knn") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Println("Usage: vkclr eval linear|knn --checkpoint FILE --data NAME [flags]")
+			return nil
+		}
+		return usagef("usage: vkclr eval linear|knn --checkpoint FILE --data NAME")
+	}
+	if args[0] == "knn" {
+		return cmdEvalKNN(args[1:])
+	}
+	return cmdEvalLinear(args[1:])
+}
+
+func cmdEvalLinear(args []string) error {
+	var c evalCommon
+	lc := train.DefaultLinear()
+	fs := newFlags("eval linear", "eval linear --checkpoint FILE --data NAME [flags]")
+	c.flags(fs)
+	fs.IntVar(&lc.Epochs, "epochs", lc.Epochs, "epochs of the classifier")
+	fs.IntVar(&lc.BatchSize, "batch-size", lc.BatchSize, "batch size")
+	fs.Float64Var(&lc.LR, "lr", lc.LR, "peak learning rate (cosine schedule)")
+	fs.Float64Var(&lc.WeightDecay, "weight-decay", lc.WeightDecay, "weight decay")
+	fs.BoolVar(&lc.Standardize, "standardize", lc.Standardize, "standardize features with the train statistics")
+	flip := fs.Bool("flip", false, "average the features of each image and its horizontal flip")
+	out := fs.String("out", "", "folder for result.json and the confusion matrix (default: beside the checkpoint)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	lc.Seed = c.seed
+	if err := c.check(); err != nil {
+		return err
+	}
+	if lc.Epochs < 1 || lc.BatchSize < 1 || !(lc.LR > 0) {
+		return usagef("--epochs, --batch-size and --lr must be positive")
+	}
+	tr, te, err := c.splits()
+	if err != nil {
+		return err
+	}
+	s, encs, names, err := c.encoders()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	defer func() {
+		for _, e := range encs {
+			e.Close()
+		}
+	}()
+	if *out == "" {
+		*out = filepath.Dir(c.checkpoint)
+	}
+	results := map[string]any{}
+	for i, e := range encs {
+		t0 := time.Now()
+		xtr, xte, err := features(e, tr, te, *flip, filepath.Dir(c.checkpoint))
+		if err != nil {
+			return err
+		}
+		tf := time.Since(t0)
+		if lc.Standardize {
+			train.Standardize(xtr, xte, e.Dim())
+		}
+		t1 := time.Now()
+		r, err := train.TrainLinear(s, lc, xtr, tr.Labels, xte, te.Labels, e.Dim(), len(tr.Classes), nil)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("linear probe (%s): top-1 %.2f%%  top-5 %.2f%%  (features %s, classifier %s)\n", names[i], 100*r.Top1, 100*r.Top5,
+			tf.Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
+		key := strings.ReplaceAll(names[i], " ", "_")
+		results[key] = map[string]any{"top1": r.Top1, "top5": r.Top5, "per_class": r.PerClass, "confusion": r.Confusion,
+			"train_loss": r.TrainLoss, "features_s": tf.Seconds(), "classifier_s": time.Since(t1).Seconds()}
+		if i == 0 {
+			for cl, a := range r.PerClass {
+				fmt.Printf("  %-12s %.1f%%\n", tr.Classes[cl], 100*a)
+			}
+			png := filepath.Join(*out, "confusion.png")
+			if err := plot.ConfusionMatrixPNG(png, tr.Classes, r.Confusion); err == nil {
+				fmt.Printf("confusion matrix: %s\n", png)
+			}
+		}
+	}
+	results["checkpoint"], results["data"], results["train_images"], results["test_images"] = c.checkpoint, c.data, tr.N, te.N
+	b, _ := json.MarshalIndent(results, "", "  ")
+	path := filepath.Join(*out, "linear_eval.json")
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("results: %s\n", path)
+	return nil
+}
+
+// features of both splits, the flip averaged in when asked.
+func features(e *train.Encoder, tr, te *data.Dataset, flip bool, cache string) (xtr, xte []float32, err error) {
+	get := func(ds *data.Dataset) ([]float32, error) {
+		v, err := e.Features(ds, false, cache, os.Stderr)
+		if err != nil || !flip {
+			return v, err
+		}
+		f, err := e.Features(ds, true, cache, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		for i := range v {
+			v[i] = (v[i] + f[i]) / 2
+		}
+		return v, nil
+	}
+	if xtr, err = get(tr); err != nil {
+		return nil, nil, err
+	}
+	xte, err = get(te)
+	return xtr, xte, err
+}
+
+func cmdEvalKNN(args []string) error {
+	var c evalCommon
+	fs := newFlags("eval knn", "eval knn --checkpoint FILE --data NAME [--k 200] [--temperature 0.1]")
+	c.flags(fs)
+	k := fs.Int("k", 200, "neighbours")
+	temp := fs.Float64("temperature", 0.1, "temperature of the similarity weights exp(sim/T)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	if *k < 1 || !(*temp > 0) {
+		return usagef("--k and --temperature must be positive")
+	}
+	tr, te, err := c.splits()
+	if err != nil {
+		return err
+	}
+	s, encs, names, err := c.encoders()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	defer func() {
+		for _, e := range encs {
+			e.Close()
+		}
+	}()
+	for i, e := range encs {
+		t0 := time.Now()
+		xtr, xte, err := features(e, tr, te, false, filepath.Dir(c.checkpoint))
+		if err != nil {
+			return err
+		}
+		t1 := time.Now()
+		pred, err := train.KNNPredict(s, xtr, tr.Labels, xte, e.Dim(), len(tr.Classes), *k, *temp)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("kNN (%s, k=%d, T=%g): top-1 %.2f%%  (features %s, kNN %s)\n", names[i], *k, *temp, 100*train.Accuracy(pred, te.Labels),
+			t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
+	}
+	return nil
+}
+
+func cmdEmbed(args []string) error {
+	var c evalCommon
+	fs := newFlags("embed", "embed --checkpoint FILE --data NAME --split train|test --out FILE.safetensors")
+	c.flags(fs)
+	split := fs.String("split", "test", "train or test")
+	out := fs.String("out", "", "output .safetensors file (features [N, D] float32, labels [N] int64)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	if *split != "train" && *split != "test" {
+		return usagef("--split %q: train or test", *split)
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	ds, err := data.Load(c.data, c.dataDir, *split)
+	if err != nil {
+		return err
+	}
+	if c.subset > 0 && c.subset < ds.N {
+		ds = ds.Subset(c.subset)
+	}
+	c.baseline = ""
+	s, encs, _, err := c.encoders()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	defer encs[0].Close()
+	v, err := encs[0].Features(ds, false, "", os.Stderr)
+	if err != nil {
+		return err
+	}
+	f := safetensors.NewFile(safetensors.F32("features", []int{ds.N, encs[0].Dim()}, v))
+	if ds.Labels != nil {
+		l := make([]int64, ds.N)
+		for i, y := range ds.Labels {
+			l[i] = int64(y)
+		}
+		f.Add(safetensors.I64("labels", []int{ds.N}, l))
+	}
+	f.Metadata = map[string]string{"checkpoint": c.checkpoint, "dataset": ds.Name, "split": *split, "classes": strings.Join(ds.Classes, ",")}
+	if err := safetensors.Write(*out, f); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %d x %d features to %s\n", ds.N, encs[0].Dim(), *out)
+	return nil
+}

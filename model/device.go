@@ -1,0 +1,301 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/vkclr/vkclr/ops"
+	"github.com/vkclr/vkclr/vk"
+)
+
+// Weights are the device buffers that outlive one batch size: parameters
+// and batchnorm running statistics. A training graph and an evaluation
+// graph of another batch size share them.
+type Weights struct {
+	Params, State *vk.Buffer
+	NParams       int
+	NState        int
+}
+
+// NewWeights allocates device buffers for g's parameters and statistics.
+func NewWeights(c *vk.Context, g *Graph) (*Weights, error) {
+	p, err := c.NewBuffer(uint64(4 * g.NParams))
+	if err != nil {
+		return nil, fmt.Errorf("parameters (%s): %w", vk.FormatBytes(uint64(4*g.NParams)), err)
+	}
+	s, err := c.NewBuffer(uint64(4 * max(g.NState, 1)))
+	if err != nil {
+		p.Release()
+		return nil, err
+	}
+	return &Weights{Params: p, State: s, NParams: g.NParams, NState: g.NState}, nil
+}
+
+// Upload writes host parameters and statistics.
+func (w *Weights) Upload(c *vk.Context, params, state []float32) error {
+	if err := c.UploadF32(w.Params.All(), params); err != nil {
+		return err
+	}
+	return c.UploadF32(w.State.All(), state)
+}
+
+// Download reads them back.
+func (w *Weights) Download(c *vk.Context, params, state []float32) error {
+	if err := c.DownloadF32(params, w.Params.All()); err != nil {
+		return err
+	}
+	return c.DownloadF32(state, w.State.All())
+}
+
+// Release frees the buffers.
+func (w *Weights) Release() {
+	w.Params.Release()
+	w.State.Release()
+}
+
+// Device is a graph on a Vulkan device: every activation (and, for
+// training, its gradient) has a buffer planned once for the batch size and
+// reused every step; parameters and statistics come from Weights.
+type Device struct {
+	G     *Graph
+	K     *ops.Kernels
+	W     *Weights
+	Grads *vk.Buffer // (NParams) parameter gradients, training only
+	acts  []*vk.Buffer
+	dacts []*vk.Buffer
+	tmp   *vk.Buffer // a gradient contribution waiting to be added
+	work  *vk.Buffer // kernels' partial sums (conv weight gradient, batchnorm)
+	bytes uint64
+	bufs  []*vk.Buffer
+}
+
+// Plan is the device memory a graph needs, in bytes.
+type Plan struct {
+	Params, Grads, Activations, ActGrads, Scratch, Total uint64
+}
+
+// MemoryPlan computes what NewDevice allocates (optimizer state not included).
+func (g *Graph) MemoryPlan(train bool, scratchFloats int) Plan {
+	var p Plan
+	p.Params = uint64(4 * (g.NParams + g.NState))
+	maxT := 0
+	for i, t := range g.Tensors {
+		p.Activations += uint64(4 * t.Len())
+		if train && i != g.Input {
+			p.ActGrads += uint64(4 * t.Len())
+		}
+		maxT = max(maxT, t.Len())
+	}
+	if train {
+		p.Grads = uint64(4 * g.NParams)
+		p.Scratch = uint64(4 * (maxT + scratchFloats))
+	} else {
+		p.Scratch = uint64(4 * scratchFloats)
+	}
+	p.Total = p.Params + p.Grads + p.Activations + p.ActGrads + p.Scratch
+	return p
+}
+
+// ScratchFloats is the largest partial-sum buffer any layer's kernels need.
+func ScratchFloats(k *ops.Kernels, g *Graph) int {
+	n := 1
+	for _, l := range g.Layers {
+		switch l.Kind {
+		case Conv:
+			n = max(n, k.Conv2DWeightScratch(l.Conv))
+		case BN:
+			n = max(n, k.BatchNormScratch(l.BN))
+		}
+	}
+	return n
+}
+
+// NewDevice allocates g's activations (and gradients when train) on k's device.
+func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error) {
+	c := k.Ctx
+	d := &Device{G: g, K: k, W: w}
+	limit := c.Caps.MaxStorageBufferRange
+	alloc := func(what string, floats int) (*vk.Buffer, error) {
+		n := uint64(4 * max(floats, 1))
+		if n > limit {
+			return nil, fmt.Errorf("%s needs %s, over this device's maxStorageBufferRange (%s): use a smaller batch (at most %d images)",
+				what, vk.FormatBytes(n), vk.FormatBytes(limit), uint64(g.Batch)*limit/n)
+		}
+		b, err := c.NewBuffer(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): %w; try a smaller --batch-size", what, vk.FormatBytes(n), err)
+		}
+		d.bufs = append(d.bufs, b)
+		d.bytes += n
+		return b, nil
+	}
+	fail := func(err error) (*Device, error) {
+		d.Release()
+		return nil, err
+	}
+	d.acts = make([]*vk.Buffer, len(g.Tensors))
+	d.dacts = make([]*vk.Buffer, len(g.Tensors))
+	maxT := 0
+	var err error
+	for i, t := range g.Tensors {
+		if d.acts[i], err = alloc("activation "+t.Name, t.Len()); err != nil {
+			return fail(err)
+		}
+		if train && i != g.Input {
+			if d.dacts[i], err = alloc("gradient of "+t.Name, t.Len()); err != nil {
+				return fail(err)
+			}
+		}
+		maxT = max(maxT, t.Len())
+	}
+	if d.work, err = alloc("kernel scratch", ScratchFloats(k, g)); err != nil {
+		return fail(err)
+	}
+	if train {
+		if d.Grads, err = alloc("parameter gradients", g.NParams); err != nil {
+			return fail(err)
+		}
+		if d.tmp, err = alloc("gradient scratch", maxT); err != nil {
+			return fail(err)
+		}
+	}
+	return d, nil
+}
+
+// Bytes is the device memory the graph's own buffers hold.
+func (d *Device) Bytes() uint64 { return d.bytes }
+
+// Release frees the graph's buffers (not the Weights).
+func (d *Device) Release() {
+	for _, b := range d.bufs {
+		b.Release()
+	}
+	d.bufs = nil
+}
+
+// Act binds tensor i's activation; Grad its gradient.
+func (d *Device) Act(i int) vk.Binding  { return d.acts[i].Slice(0, uint64(4*d.G.Tensors[i].Len())) }
+func (d *Device) Grad(i int) vk.Binding { return d.dacts[i].Slice(0, uint64(4*d.G.Tensors[i].Len())) }
+
+func (d *Device) param(i int) vk.Binding {
+	p := d.G.Params[i]
+	return ops.F32(d.W.Params, p.Offset, p.Len)
+}
+
+func (d *Device) grad(i int) vk.Binding {
+	p := d.G.Params[i]
+	return ops.F32(d.Grads, p.Offset, p.Len)
+}
+
+func (d *Device) stat(off, n int) vk.Binding { return ops.F32(d.W.State, off, n) }
+
+func (d *Device) scratch() vk.Binding { return d.work.All() }
+
+// RecordForward records the forward pass from Act(G.Input) to Act(G.Output).
+// train uses batch statistics (and updates the running ones).
+func (d *Device) RecordForward(s *vk.Seq, train bool) {
+	g, k := d.G, d.K
+	for _, l := range g.Layers {
+		s.Label(l.Kind.String())
+		in, out := d.Act(l.In), d.Act(l.Out)
+		switch l.Kind {
+		case Conv:
+			k.Conv2DForward(s, l.Conv, in, d.param(l.W), out)
+		case BN:
+			st := g.Stats[l.Stat]
+			rm, rv := d.stat(st.MeanOff, st.C), d.stat(st.VarOff, st.C)
+			if train {
+				k.BatchNormForwardTrain(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, in, d.param(l.W), d.param(l.B), out, d.Act(l.Mean), d.Act(l.Istd), rm, rv, d.scratch())
+			} else {
+				k.BatchNormForwardEval(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, in, d.param(l.W), d.param(l.B), rm, rv, out)
+			}
+		case AddReLU:
+			k.AddReLU(s, g.Tensors[l.Out].Len(), in, d.Act(l.In2), out)
+		case ReLU:
+			k.ReLU(s, g.Tensors[l.Out].Len(), in, out)
+		case MaxPool:
+			k.MaxPool(s, l.Pool, in, out)
+		case GAP:
+			t := g.Tensors[l.In]
+			k.GlobalAvgPool(s, t.N, t.H, t.W, t.C, in, out)
+		case Linear:
+			var b vk.Binding
+			if l.B >= 0 {
+				b = d.param(l.B)
+			}
+			k.LinearForward(s, l.Lin, in, d.param(l.W), b, out)
+		}
+	}
+}
+
+// RecordBackward records the backward pass from Grad(G.Output), which the
+// caller has filled, to every parameter gradient in Grads. A tensor with
+// several consumers gets its first gradient contribution written in place
+// and later ones added through a scratch buffer.
+func (d *Device) RecordBackward(s *vk.Seq) {
+	g, k := d.G, d.K
+	written := make([]bool, len(g.Tensors))
+	written[g.Output] = true
+	// dst returns where a contribution to tensor t goes, and a function that
+	// folds it in afterwards when t already has one.
+	dst := func(t int) (vk.Binding, func()) {
+		if !written[t] {
+			written[t] = true
+			return d.Grad(t), func() {}
+		}
+		n := g.Tensors[t].Len()
+		tmp := ops.F32(d.tmp, 0, n)
+		return tmp, func() {
+			s.Label("add")
+			k.Add(s, n, d.Grad(t), tmp, d.Grad(t))
+		}
+	}
+	for i := len(g.Layers) - 1; i >= 0; i-- {
+		l := g.Layers[i]
+		s.Label(l.Kind.String() + "_bwd")
+		dy := d.Grad(l.Out)
+		switch l.Kind {
+		case Conv:
+			k.Conv2DBackwardWeight(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch())
+			if l.In != g.Input {
+				to, fold := dst(l.In)
+				k.Conv2DBackwardData(s, l.Conv, dy, d.param(l.W), to)
+				fold()
+			}
+		case BN:
+			to, fold := dst(l.In)
+			var y vk.Binding
+			if l.ReLU {
+				y = d.Act(l.Out)
+			}
+			k.BatchNormBackward(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, d.Act(l.In), y, dy, d.param(l.W), d.Act(l.Mean), d.Act(l.Istd), to, d.grad(l.W), d.grad(l.B), d.scratch())
+			fold()
+		case AddReLU, ReLU:
+			n := g.Tensors[l.Out].Len()
+			to, fold := dst(l.In)
+			k.ReLUBackward(s, n, d.Act(l.Out), dy, to)
+			fold()
+			if l.Kind == AddReLU {
+				to2, fold2 := dst(l.In2)
+				k.ReLUBackward(s, n, d.Act(l.Out), dy, to2)
+				fold2()
+			}
+		case MaxPool:
+			to, fold := dst(l.In)
+			k.MaxPoolBackward(s, l.Pool, d.Act(l.In), dy, to)
+			fold()
+		case GAP:
+			t := g.Tensors[l.In]
+			to, fold := dst(l.In)
+			k.GlobalAvgPoolBackward(s, t.N, t.H, t.W, t.C, dy, to)
+			fold()
+		case Linear:
+			var db vk.Binding
+			if l.B >= 0 {
+				db = d.grad(l.B)
+			}
+			to, fold := dst(l.In)
+			k.LinearBackward(s, l.Lin, d.Act(l.In), d.param(l.W), dy, to, d.grad(l.W), db)
+			fold()
+		}
+	}
+}

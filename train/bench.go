@@ -1,0 +1,101 @@
+package train
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vkclr/vkclr/model"
+	"github.com/vkclr/vkclr/vk"
+)
+
+// StepBench is one `vkclr bench step` measurement.
+type StepBench struct {
+	Device        string    `json:"device"`
+	Arch          string    `json:"arch"`
+	Width         int       `json:"width"`
+	Batch         int       `json:"batch"`
+	ImagesPerStep int       `json:"images_per_step"`
+	StepMs        float64   `json:"step_ms"`        // median wall time of submit + wait
+	DeviceMs      float64   `json:"device_ms"`      // sum of the ops' device times in a timed step
+	Overhead      float64   `json:"overhead_ratio"` // StepMs / DeviceMs
+	ImagesPerSec  float64   `json:"images_per_s"`
+	PeakBytes     uint64    `json:"peak_device_bytes"`
+	Dispatches    int       `json:"commands"`
+	GFLOPPerStep  float64   `json:"gflop_per_step"`
+	Ops           []OpShare `json:"ops"`
+}
+
+// OpShare is one op label's device time per step.
+type OpShare struct {
+	Op    string  `json:"op"`
+	Ms    float64 `json:"ms"`
+	Calls int     `json:"calls"`
+}
+
+// BenchStep times full training steps (both views, encoder, head, NT-Xent,
+// backward, optimizer) on synthetic data already on the device: steps
+// untimed replays give the wall time, then one replay with timestamps the
+// per-op table.
+func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
+	s.Ctx.ResetPeak()
+	t, err := NewTrainer(s, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	if err := t.Init(); err != nil {
+		return nil, err
+	}
+	copy(t.b.staging[0].Float32s(), model.Randn32(len(t.b.staging[0].Float32s()), 1))
+	t.setHyper(cfg.PeakLR() * 0.01)
+	plain := t.record(0, false)
+	defer plain.Close()
+	var wall []float64
+	for i := 0; i < steps+1; i++ { // the first run compiles pipelines and warms caches
+		t0 := time.Now()
+		if err := plain.Run(); err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			wall = append(wall, float64(time.Since(t0).Nanoseconds())/1e6)
+		}
+	}
+	sort.Float64s(wall)
+	timed := t.record(0, true)
+	defer timed.Close()
+	if err := timed.Run(); err != nil {
+		return nil, err
+	}
+	tm, err := timed.Timings()
+	if err != nil {
+		return nil, err
+	}
+	_, peak := s.Ctx.MemoryInUse()
+	b := &StepBench{Device: s.Ctx.Caps.Name, Arch: cfg.Model.Arch, Width: cfg.Model.Width, Batch: cfg.BatchSize,
+		ImagesPerStep: 2 * cfg.BatchSize, StepMs: wall[len(wall)/2], PeakBytes: peak, Dispatches: plain.Len(),
+		GFLOPPerStep: 3 * t.G.Flops() / 1e9}
+	b.ImagesPerSec = float64(b.ImagesPerStep) / (b.StepMs / 1e3)
+	if tm == nil {
+		return b, fmt.Errorf("the device has no timestamps: no per-op table")
+	}
+	sum := map[string]*OpShare{}
+	for _, x := range tm {
+		o := sum[x.Label]
+		if o == nil {
+			o = &OpShare{Op: x.Label}
+			sum[x.Label] = o
+		}
+		o.Ms += x.Nanos / 1e6
+		o.Calls++
+		b.DeviceMs += x.Nanos / 1e6
+	}
+	for _, o := range sum {
+		b.Ops = append(b.Ops, *o)
+	}
+	sort.Slice(b.Ops, func(i, j int) bool { return b.Ops[i].Ms > b.Ops[j].Ms })
+	b.Overhead = b.StepMs / b.DeviceMs
+	return b, nil
+}
+
+var _ = vk.FormatBytes
