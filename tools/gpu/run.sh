@@ -1,0 +1,143 @@
+#!/bin/bash
+# run.sh: the GPU check. Run it on the GPU machine from inside the folder that
+# tools/gpu/bundle.sh built (gpu-bundle/): cd gpu-bundle && ./run.sh
+#
+# It installs the Vulkan loader from debs/ if the machine has none, picks the
+# NVIDIA driver if the default finds no GPU, then runs vkclr (devices,
+# selftest, bench ops, bench step), the test binaries, and the PyTorch step on
+# CUDA (TF32 off and on), each under a timeout, going on after failures. All of
+# it lands in one file: $OUT/report.txt, or ./report.txt when OUT is unset.
+#
+# Environment: BUDGET_S (total seconds, default 480), OUT, FORCE_LOADER=1
+# (unpack debs/libvulkan1 into / even if a loader is present).
+set -u
+cd "$(dirname "$0")" || exit 1
+here=$(pwd)
+budget=${BUDGET_S:-480}
+start=$(date +%s)
+report=${OUT:-.}/report.txt
+mkdir -p "$(dirname "$report")"
+: >"$report"
+summary=""
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+log() { echo "$*" | tee -a "$report"; }
+elapsed() { echo $(($(date +%s) - start)); }
+
+# run NAME CAP_S CMD...: runs CMD with timeout min(CAP_S, budget left), its
+# stdout and stderr into the report, and one summary row.
+run() {
+	local name=$1 cap=$2
+	shift 2
+	local left=$((budget - $(elapsed)))
+	if [ "$left" -lt 5 ]; then
+		log "=== $name: SKIPPED (budget of ${budget}s spent)"
+		summary="$summary$(printf '%-22s %-18s %s' "$name" "skipped" "-")"$'\n'
+		return 0
+	fi
+	local t=$cap
+	[ "$t" -gt "$left" ] && t=$left
+	log "=== $name (timeout ${t}s) \$ $*"
+	local t0 rc ms secs status
+	t0=$(date +%s%N)
+	timeout -k 5 "$t" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	secs=$((ms / 1000)).$((ms % 1000 / 100))
+	if [ -s "$tmp/out" ]; then { echo "--- stdout"; cat "$tmp/out"; } >>"$report"; fi
+	if [ -s "$tmp/err" ]; then { echo "--- stderr"; cat "$tmp/err"; } >>"$report"; fi
+	case $rc in
+	0) status="ok" ;;
+	124 | 137) status="TIMEOUT (rc=$rc)" ;;
+	*) status="FAILED (rc=$rc)" ;;
+	esac
+	log "--- $name: $status in ${secs}s"
+	echo >>"$report"
+	summary="$summary$(printf '%-22s %-18s %s' "$name" "$status" "${secs}s")"$'\n'
+	return $rc
+}
+
+log "vkclr GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ), budget ${budget}s"
+log "host: $(uname -srm); $(nproc) cores"
+[ -f MANIFEST ] && { echo "--- MANIFEST"; cat MANIFEST; } >>"$report"
+if command -v nvidia-smi >/dev/null 2>&1; then
+	run nvidia-smi 20 nvidia-smi
+else
+	log "nvidia-smi: not found"
+fi
+
+# The loader: Debian's libvulkan1 into / (as the device notes do), only if none is there.
+if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 ' && [ "${FORCE_LOADER:-0}" != 1 ]; then
+	log "loader: already installed: $(ldconfig -p | grep 'libvulkan\.so\.1 ' | head -1 | sed 's/.*=> //')"
+else
+	for f in debs/libvulkan1_*.deb; do
+		[ -f "$f" ] || { log "loader: no debs/libvulkan1_*.deb in the bundle"; break; }
+		if dpkg -x "$f" / && ldconfig; then log "loader: unpacked $f into /"; else log "loader: unpacking $f FAILED"; fi
+	done
+fi
+
+# The validation layer for the tests: unpacked inside the bundle, never into /.
+vl="$here/vl"
+for f in debs/vulkan-validationlayers_*.deb; do
+	[ -f "$f" ] || { log "validation layer: no .deb in the bundle (the test binaries will fail)"; break; }
+	if rm -rf "$vl" && mkdir -p "$vl" && dpkg -x "$f" "$vl"; then
+		log "validation layer: unpacked $f into $vl"
+	else
+		log "validation layer: unpacking $f FAILED"
+	fi
+done
+
+# The driver: keep the default if it lists a GPU; else try the NVIDIA ICD.
+has_gpu() { timeout 30 ./vkclr devices --json 2>/dev/null | grep -Eq '"type": *"(discrete|integrated|virtual)"'; }
+if has_gpu; then
+	log "driver: the default finds a GPU"
+else
+	icd=""
+	for j in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+		[ -f "$j" ] && { icd=$j; break; }
+	done
+	if [ -n "$icd" ]; then
+		export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+		if has_gpu; then
+			log "driver: VK_DRIVER_FILES=$icd"
+		else
+			log "driver: $icd finds no GPU either; back to the default"
+			unset VK_DRIVER_FILES VK_ICD_FILENAMES
+		fi
+	else
+		log "driver: the default finds no GPU and there is no nvidia_icd.json; using the default (a CPU driver, if any)"
+	fi
+fi
+echo >>"$report"
+
+run devices 30 ./vkclr devices
+run selftest 60 ./vkclr selftest
+run "bench ops" 60 ./vkclr bench ops --json
+run "bench step w64 b64" 60 ./vkclr bench step --arch resnet18 --width 64 --batch-size 64 --json
+run "bench step w16 b256" 60 ./vkclr bench step --arch resnet18 --width 16 --batch-size 256 --json
+
+# The tests open the device with VK_LAYER_KHRONOS_validation on: the layer from debs/.
+tenv=(env "VK_LAYER_PATH=$vl/usr/share/vulkan/explicit_layer.d"
+	"LD_LIBRARY_PATH=$vl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+log "tests: ${tenv[*]:1}"
+run "ops.test" 60 "${tenv[@]}" ./ops.test -test.v -test.run TestOps
+run "vk.test" 30 "${tenv[@]}" ./vk.test -test.v
+run "model.test" 60 "${tenv[@]}" ./model.test -test.v
+
+if timeout 60 python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
+	export PYTHONUNBUFFERED=1
+	for tf in off on; do
+		run "torch w64 b64 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 64 --batch-size 64 --steps 20 --warmup 5 --json
+		run "torch w16 b256 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 16 --batch-size 256 --steps 20 --warmup 5 --json
+	done
+else
+	log "=== torch: SKIPPED (python3 -c 'import torch; assert torch.cuda.is_available()' failed)"
+	summary="$summary$(printf '%-22s %-18s %s' "torch" "skipped" "-")"$'\n'
+fi
+
+{
+	echo "=== summary ($(elapsed)s of ${budget}s)"
+	printf '%s' "$summary"
+} | tee -a "$report"
+echo "report: $report"
