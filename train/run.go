@@ -24,6 +24,9 @@ const (
 	LastCkpt    = "last.safetensors"
 )
 
+// testHookStep lets tests act after a step (as a signal would).
+var testHookStep func(step int)
+
 // Record is one metrics.jsonl line: a step ("kind": "step") or an epoch.
 type Record struct {
 	Kind      string             `json:"kind"`
@@ -120,6 +123,9 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		cfg.Model.Arch, cfg.Model.Width, cfg.Data, ds.N, cfg.BatchSize, loader.StepsPerEpoch(), cfg.Optimizer, s.Ctx.Caps.Name)
 	hooks := Hooks{
 		OnStep: func(st Step) {
+			if testHookStep != nil {
+				testHookStep(st.Step)
+			}
 			if cfg.LogEvery <= 1 || st.Step%cfg.LogEvery == 0 {
 				m.add(Record{Kind: "step", Step: st.Step, Epoch: st.Epoch + 1, Loss: st.Loss, Acc: st.Acc, LR: st.LR, ImgPerSec: st.ImgPerSec, Time: time.Since(start).Seconds()})
 			}

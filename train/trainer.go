@@ -267,6 +267,9 @@ func (t *Trainer) record(i int, timed bool) *vk.Seq {
 	case "adamw":
 		k.AdamWStep(s, np, len(g.Params), params, grads, t.b.opt["adam_m"].All(), t.b.opt["adam_v"].All(), segs, hyper)
 	}
+	// An update that overflowed shows in the step that made it.
+	s.Label("nonfinite")
+	k.NonFiniteOr(s, np, params, ops.F32(t.b.out, 2, 1))
 	return s
 }
 
@@ -373,7 +376,7 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 			t.tracked++
 			sumLoss += loss
 			nLoss++
-			st := Step{Step: t.step, Epoch: epoch, Loss: loss, Acc: acc, LR: lr, ImgPerSec: float64(c.BatchSize) / time.Since(t0).Seconds()}
+			st := Step{Step: t.step, Epoch: epoch, Loss: loss, Acc: acc, LR: lr, ImgPerSec: float64(2*c.BatchSize) / time.Since(t0).Seconds()}
 			bar.Set(i+1-first, fmt.Sprintf("loss %.4f acc %.3f lr %.4g img/s %.0f", loss, acc, lr, st.ImgPerSec))
 			if hooks.OnStep != nil {
 				hooks.OnStep(st)
