@@ -27,6 +27,15 @@ test: deps
 	$(GO) vet ./...
 	@$(MAKE) --no-print-directory lint
 	VKCLR_VALIDATE=1 $(GO) test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+# A short run of every parser's fuzz target (go test -fuzz takes one target per run).
+FUZZTIME ?= 2s
+fuzz:
+	@for t in FuzzParseCIFAR FuzzParseIDX FuzzDecodeImage FuzzLoadFolder; do \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./train/data || exit 1; \
+	done
+	@$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./model/safetensors
 
 # The main job: pre-train the demo preset on Fashion-MNIST on the best Vulkan
 # device, then linear evaluation beside a random-init encoder.

@@ -275,9 +275,14 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 			k.ReLUBackward(s, n, d.Act(l.Out), dy, to)
 			fold()
 			if l.Kind == AddReLU {
-				to2, fold2 := dst(l.In2)
-				k.ReLUBackward(s, n, d.Act(l.Out), dy, to2)
-				fold2()
+				// Both inputs get the same gradient: a buffer copy (a memcpy
+				// on CPU drivers) instead of a second masking pass.
+				if !written[l.In2] {
+					written[l.In2] = true
+					s.Copy(d.Grad(l.In2), to)
+				} else {
+					k.Add(s, n, d.Grad(l.In2), to, d.Grad(l.In2))
+				}
 			}
 		case MaxPool:
 			to, fold := dst(l.In)
