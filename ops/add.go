@@ -6,8 +6,11 @@ import "github.com/vkclr/vkclr/vk"
 
 func init() {
 	S := vk.Storage
+	T := vk.TexelVec4
 	register("add", kernelDef{module: "add", bindings: []vk.DescKind{S, S, S}, push: 4, spec: localWideK})
 	register("add_relu", kernelDef{module: "add_relu", bindings: []vk.DescKind{S, S, S}, push: 4, spec: localWideK})
+	register("add_texel", kernelDef{module: "add_texel", bindings: []vk.DescKind{T, T, S}, push: 4, spec: localWideK})
+	register("add_relu_texel", kernelDef{module: "add_relu_texel", bindings: []vk.DescKind{T, T, S}, push: 4, spec: localWideK})
 }
 
 // Add records out = a + b over n elements; out may alias a or b (a gradient
@@ -26,6 +29,9 @@ func (k *Kernels) add(s *vk.Seq, op, name string, n int, a, b, out vk.Binding) {
 	need(op, "out", out, n)
 	if !vec4OK(4, a, b, out) {
 		panic("ops." + op + ": bindings must be 16-byte aligned")
+	}
+	if t, ok := k.texels(n, &a, &b); ok {
+		a, b, name = t[0], t[1], name+"_texel"
 	}
 	k.dispatchWide(s, name, n/4, vk.Push(n), a, b, out)
 }

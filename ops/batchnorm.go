@@ -13,12 +13,17 @@ import (
 
 func init() {
 	S := vk.Storage
-	for _, v := range []string{"", "_vec4"} {
-		register("batchnorm_stats"+v, kernelDef{module: "batchnorm_stats" + v, bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
-		register("batchnorm_apply"+v, kernelDef{module: "batchnorm_apply" + v, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 20, spec: localWide})
-		register("batchnorm_apply_eval"+v, kernelDef{module: "batchnorm_apply_eval" + v, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 20, spec: localWide})
-		register("batchnorm_bwd"+v, kernelDef{module: "batchnorm_bwd" + v, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localWide})
-		register("batchnorm_bwd_apply"+v, kernelDef{module: "batchnorm_bwd_apply" + v, bindings: []vk.DescKind{S, S, S, S, S}, push: 16, spec: localWide})
+	for _, v := range []string{"", "_vec4", "_texel"} {
+		// I is the kind of the big read-only inputs (x, y, dy).
+		I := S
+		if v == "_texel" {
+			I = vk.TexelVec4
+		}
+		register("batchnorm_stats"+v, kernelDef{module: "batchnorm_stats" + v, bindings: []vk.DescKind{I, S}, push: 12, spec: localWide})
+		register("batchnorm_apply"+v, kernelDef{module: "batchnorm_apply" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
+		register("batchnorm_apply_eval"+v, kernelDef{module: "batchnorm_apply_eval" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
+		register("batchnorm_bwd"+v, kernelDef{module: "batchnorm_bwd" + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 16, spec: localWide})
+		register("batchnorm_bwd_apply"+v, kernelDef{module: "batchnorm_bwd_apply" + v, bindings: []vk.DescKind{I, I, I, S, S}, push: 16, spec: localWide})
 	}
 	register("batchnorm_final", kernelDef{module: "batchnorm_final", bindings: []vk.DescKind{S, S, S, S, S}, push: 24, spec: local1D})
 	register("batchnorm_final_bwd", kernelDef{module: "batchnorm_final_bwd", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
@@ -62,11 +67,23 @@ func (k *Kernels) bnCheck(op string, p ref.BatchNorm, partial vk.Binding) {
 }
 
 // bnGrid returns the kernel-name suffix, channel groups per row, chunk rows
-// and invocation count of p's (chunk, channel group) grid.
-func (k *Kernels) bnGrid(p ref.BatchNorm, binds ...vk.Binding) (v string, cg, R, n int) {
+// and invocation count of p's (chunk, channel group) grid. inputs are the
+// big (M, C) read-only tensors, which the texel variant reads as texels
+// (rebound to whole texels); others are the remaining bindings.
+func (k *Kernels) bnGrid(p ref.BatchNorm, inputs []*vk.Binding, others ...vk.Binding) (v string, cg, R, n int) {
 	v, cg = "", p.C
-	if vec4OK(p.C, binds...) {
+	all := append([]vk.Binding(nil), others...)
+	for _, b := range inputs {
+		all = append(all, *b)
+	}
+	if vec4OK(p.C, all...) {
 		v, cg = "_vec4", p.C/4
+		if tex, ok := k.texels(p.M*p.C, inputs...); ok {
+			v = "_texel"
+			for i, b := range inputs {
+				*b = tex[i]
+			}
+		}
 	}
 	R = k.bnRows(p.M)
 	return v, cg, R, ceilDiv(p.M, R) * cg
@@ -101,7 +118,7 @@ func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x,
 	} else {
 		runMean, runVar = mean, istd // bound but untouched
 	}
-	v, cg, R, n := k.bnGrid(p, x, y, gamma, beta, mean, istd, partial)
+	v, cg, R, n := k.bnGrid(p, []*vk.Binding{&x}, y, gamma, beta, mean, istd, partial)
 	k.dispatch1D(s, "batchnorm_stats"+v, n, vk.Push(p.M, cg, R), x, partial)
 	k.dispatch1D(s, "batchnorm_final", p.C, vk.Push(p.M, p.C, R, p.Eps, p.Momentum, running), partial, mean, istd, runMean, runVar)
 	k.dispatch1D(s, "batchnorm_apply"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, mean, istd, y)
@@ -119,7 +136,7 @@ func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, 
 	need(op, "beta", beta, p.C)
 	need(op, "runMean", runMean, p.C)
 	need(op, "runVar", runVar, p.C)
-	v, cg, R, n := k.bnGrid(p, x, y, gamma, beta, runMean, runVar)
+	v, cg, R, n := k.bnGrid(p, []*vk.Binding{&x}, y, gamma, beta, runMean, runVar)
 	k.dispatch1D(s, "batchnorm_apply_eval"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, runMean, runVar, y)
 }
 
@@ -146,7 +163,7 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 	} else {
 		y = dy // bound but never read
 	}
-	v, cg, R, n := k.bnGrid(p, x, y, dy, dx, mean, istd, partial)
+	v, cg, R, n := k.bnGrid(p, []*vk.Binding{&x, &y, &dy}, dx, mean, istd, partial)
 	relu := o.ReLU
 	k.dispatch1D(s, "batchnorm_bwd"+v, n, vk.Push(p.M, cg, R, relu), x, y, dy, mean, istd, partial)
 	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(p.M, p.C, R), partial, gamma, mean, istd, dgamma, dbeta)

@@ -47,6 +47,27 @@ func vec4OK(C int, binds ...vk.Binding) bool {
 	return true
 }
 
+// texels rebinds each of bs (n floats each) as whole RGBA32F texels for a
+// kernel's -DTEXEL variant: only for the "cpu" kernel style (texel fetches
+// are lavapipe's fast load path), and only where the device allows the
+// view (offset alignment, whole texels inside the buffer, element limit).
+func (k *Kernels) texels(n int, bs ...*vk.Binding) ([]vk.Binding, bool) {
+	if k.Variant != "cpu" || n < 1 {
+		return nil, false
+	}
+	caps := &k.Ctx.Caps
+	align := max(caps.TexelAlign, 16)
+	size := (uint64(4*n) + 15) &^ 15
+	out := make([]vk.Binding, len(bs))
+	for i, b := range bs {
+		if b.Buf == nil || b.Off%align != 0 || b.Off+size > b.Buf.Size() || size/16 > uint64(caps.MaxTexelElements) {
+			return nil, false
+		}
+		out[i] = vk.Binding{Buf: b.Buf, Off: b.Off, Size: size}
+	}
+	return out, true
+}
+
 // need panics unless b holds at least n float32s: a programmer error.
 func need(op, name string, b vk.Binding, n int) {
 	if b.Buf == nil {

@@ -11,17 +11,17 @@ import (
 )
 
 func init() {
-	S := vk.Storage
+	S, T := vk.Storage, vk.TexelVec4
 	three := []vk.DescKind{S, S, S}
-	for _, v := range []string{"sim", "sim_vec4", "row", "grad", "final"} {
-		spec := localWide
-		if v == "sim" || v == "sim_vec4" {
-			spec = local1D
-		}
-		register("ntxent_"+v, kernelDef{module: "ntxent_" + v, bindings: three, push: 24, spec: spec})
+	for _, v := range []string{"row", "grad", "final"} {
+		register("ntxent_"+v, kernelDef{module: "ntxent_" + v, bindings: three, push: 24, spec: localWide})
 	}
+	register("ntxent_sim", kernelDef{module: "ntxent_sim", bindings: three, push: 24, spec: local1D})
+	register("ntxent_sim_vec4", kernelDef{module: "ntxent_sim_vec4", bindings: three, push: 24, spec: local1D})
+	register("ntxent_sim_texel", kernelDef{module: "ntxent_sim_texel", bindings: []vk.DescKind{T, S, S}, push: 24, spec: local1D})
 	register("ntxent_bwd", kernelDef{module: "ntxent_bwd", bindings: three, push: 12, spec: local1D})
 	register("ntxent_bwd_vec4", kernelDef{module: "ntxent_bwd_vec4", bindings: three, push: 12, spec: local1D})
+	register("ntxent_bwd_texel", kernelDef{module: "ntxent_bwd_texel", bindings: []vk.DescKind{T, S, S}, push: 12, spec: local1D})
 }
 
 func ntxentCheck(op string, p ref.NTXent, z, sim vk.Binding) (rows int, v string, dg int) {
@@ -57,7 +57,11 @@ func (k *Kernels) NTXent(s *vk.Seq, p ref.NTXent, z, sim, out vk.Binding) {
 	}
 	push := vk.Push(rows, p.N, dg, p.Temperature, block, oi)
 	tiles := ceilDiv(rows, 4)
-	k.dispatch1D(s, "ntxent_sim"+v, tiles*tiles, push, z, sim, ob)
+	zs := z
+	if t, ok := k.texels(rows*p.D, &zs); ok && v != "" {
+		v, zs = "_texel", t[0]
+	}
+	k.dispatch1D(s, "ntxent_sim"+v, tiles*tiles, push, zs, sim, ob)
 	k.dispatch1D(s, "ntxent_row", rows, push, z, sim, ob)
 	k.dispatch1D(s, "ntxent_grad", rows*ceilDiv(rows, 64), push, z, sim, ob)
 	k.dispatch1D(s, "ntxent_final", 1, push, z, sim, ob)
@@ -71,6 +75,9 @@ func (k *Kernels) NTXentBackward(s *vk.Seq, p ref.NTXent, z, sim, dz vk.Binding)
 	need(op, "dz", dz, rows*p.D)
 	if v != "" && !vec4OK(p.D, dz) {
 		v, dg = "", p.D
+	}
+	if t, ok := k.texels(rows*p.D, &z); ok && v != "" {
+		v, z = "_texel", t[0]
 	}
 	k.dispatch1D(s, "ntxent_bwd"+v, ceilDiv(rows, 4)*ceilDiv(dg, 4), vk.Push(rows, dg, p.Temperature), z, sim, dz)
 }

@@ -19,11 +19,17 @@ import (
 )
 
 func init() {
-	S := vk.Storage
-	register("optim_sgd", kernelDef{module: "optim_sgd", bindings: []vk.DescKind{S, S, S, S, S}, push: 16, spec: localWideK})
-	register("optim_lars", kernelDef{module: "optim_lars", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localWideK})
-	register("optim_adamw", kernelDef{module: "optim_adamw", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localWideK})
-	register("optim_norms", kernelDef{module: "optim_norms", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: localWide})
+	S, T := vk.Storage, vk.TexelVec4
+	for _, v := range []string{"", "_texel"} {
+		G := S // the kind of the gradients (and of the norms' inputs)
+		if v != "" {
+			G = T
+		}
+		register("optim_sgd"+v, kernelDef{module: "optim_sgd" + v, bindings: []vk.DescKind{S, G, S, S, S}, push: 16, spec: localWideK})
+		register("optim_lars"+v, kernelDef{module: "optim_lars" + v, bindings: []vk.DescKind{S, G, S, S, S, S}, push: 16, spec: localWideK})
+		register("optim_adamw"+v, kernelDef{module: "optim_adamw" + v, bindings: []vk.DescKind{S, G, S, S, S, S}, push: 16, spec: localWideK})
+		register("optim_norms"+v, kernelDef{module: "optim_norms" + v, bindings: []vk.DescKind{G, G, S, S, S, S}, push: 12, spec: localWide})
+	}
 	register("optim_norms_final", kernelDef{module: "optim_norms_final", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
 }
 
@@ -106,8 +112,12 @@ func optimCheck(op string, nParams, nSegs int, segs, hyper vk.Binding, hyperLen 
 	}
 }
 
-// optimGroups is the workgroup count covering n elements.
+// optimDispatch records an update kernel over nParams elements; binds[1]
+// (the gradients) goes through the texel variant where it can.
 func (k *Kernels) optimDispatch(s *vk.Seq, name string, nParams int, push []byte, binds ...vk.Binding) {
+	if t, ok := k.texels(nParams, &binds[1]); ok {
+		binds[1], name = t[0], name+"_texel"
+	}
 	p := k.pipe(name)
 	per := int(p.Spec[0]) * wideVec4 * 4
 	gx, gy, gz := vk.Grid1D(k.Ctx, ceilDiv(nParams, per)*int(p.Spec[0]), int(p.Spec[0]))
@@ -136,7 +146,11 @@ func (k *Kernels) LARSStep(s *vk.Seq, nParams, nSegs int, params, grads, mom, se
 	need(op, "scratch", scratch, LARSScratch(nSegs))
 	trustOff := nSegs * 2 * normChunks
 	push := vk.Push(nSegs, true, trustOff)
-	k.dispatch1D(s, "optim_norms", nSegs*normChunks, push, params, grads, segs, hyper, scratch, scratch)
+	norms, pn, gn := "optim_norms", params, grads
+	if t, ok := k.texels(nParams, &params, &grads); ok {
+		norms, pn, gn = "optim_norms_texel", t[0], t[1]
+	}
+	k.dispatch1D(s, norms, nSegs*normChunks, push, pn, gn, segs, hyper, scratch, scratch)
 	k.dispatch1D(s, "optim_norms_final", nSegs, push, params, grads, segs, hyper, scratch, scratch)
 	k.optimDispatch(s, "optim_lars", nParams, vk.Push(nParams, nSegs, nesterov, trustOff), params, grads, mom, segs, hyper, scratch)
 }
@@ -151,9 +165,9 @@ func (k *Kernels) AdamWStep(s *vk.Seq, nParams, nSegs int, params, grads, m, v, 
 }
 
 // SegmentNorms records out[j] = ||x[segment j]|| for the nSegs segments of
-// the table segs (excluded or not), summed in a fixed order. scratch holds
-// SegmentNormsScratch(nSegs) floats.
-func (k *Kernels) SegmentNorms(s *vk.Seq, nSegs int, x, segs, out, scratch vk.Binding) {
+// the table segs (excluded or not) over x's n elements, summed in a fixed
+// order. scratch holds SegmentNormsScratch(nSegs) floats.
+func (k *Kernels) SegmentNorms(s *vk.Seq, n, nSegs int, x, segs, out, scratch vk.Binding) {
 	const op = "SegmentNorms"
 	if nSegs < 1 {
 		panic(fmt.Sprintf("ops.%s: %d segments", op, nSegs))
@@ -164,7 +178,12 @@ func (k *Kernels) SegmentNorms(s *vk.Seq, nSegs int, x, segs, out, scratch vk.Bi
 	if x.Off%16 != 0 {
 		panic("ops." + op + ": x must be 16-byte aligned")
 	}
+	need(op, "x", x, n)
 	push := vk.Push(nSegs, false, 0)
-	k.dispatch1D(s, "optim_norms", nSegs*normChunks, push, x, x, segs, scratch, scratch, out)
+	norms, xn := "optim_norms", x
+	if t, ok := k.texels(n, &x); ok {
+		norms, xn = "optim_norms_texel", t[0]
+	}
+	k.dispatch1D(s, norms, nSegs*normChunks, push, xn, xn, segs, scratch, scratch, out)
 	k.dispatch1D(s, "optim_norms_final", nSegs, push, x, x, segs, scratch, scratch, out)
 }

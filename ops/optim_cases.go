@@ -122,8 +122,10 @@ func reduceCases() []Case {
 		Op: "segment_norms", Name: "10000_8_segments",
 		Tol:  Tol{Atol: 1e-6, Rtol: 2e-6, Why: "float32 sums of squares over 256 interleaved partials vs float64"},
 		Bufs: []Buf{In("x", x), Ints("segs", mustTable(optimN, optimSegs)), Out("out", len(optimSegs)), {Name: "scratch", N: SegmentNormsScratch(len(optimSegs))}},
-		GPU:  func(k *Kernels, s *vk.Seq, b []vk.Binding) { k.SegmentNorms(s, len(optimSegs), b[0], b[1], b[2], b[3]) },
-		Ref:  func(b [][]float32, _ [][]int32) { ref.SegmentNorms(b[0], optimSegs, b[2]) },
+		GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+			k.SegmentNorms(s, optimN, len(optimSegs), b[0], b[1], b[2], b[3])
+		},
+		Ref: func(b [][]float32, _ [][]int32) { ref.SegmentNorms(b[0], optimSegs, b[2]) },
 	})
 	flagCase := func(name string, x []float32) {
 		cs = append(cs, Case{

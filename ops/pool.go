@@ -12,20 +12,32 @@ import (
 
 func init() {
 	S := vk.Storage
-	for _, v := range []string{"", "_vec4"} {
-		register("global_avg_pool"+v, kernelDef{module: "global_avg_pool" + v, bindings: []vk.DescKind{S, S}, push: 12, spec: local1D})
-		register("global_avg_pool_bwd"+v, kernelDef{module: "global_avg_pool_bwd" + v, bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
-		register("max_pool"+v, kernelDef{module: "max_pool" + v, bindings: []vk.DescKind{S, S}, push: 40, spec: local1D})
-		register("max_pool_bwd"+v, kernelDef{module: "max_pool_bwd" + v, bindings: []vk.DescKind{S, S, S}, push: 40, spec: local1D})
+	register("global_avg_pool_bwd", kernelDef{module: "global_avg_pool_bwd", bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
+	register("global_avg_pool_bwd_vec4", kernelDef{module: "global_avg_pool_bwd_vec4", bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
+	for _, v := range []string{"", "_vec4", "_texel"} {
+		I := S // the kind of x
+		if v == "_texel" {
+			I = vk.TexelVec4
+		}
+		register("global_avg_pool"+v, kernelDef{module: "global_avg_pool" + v, bindings: []vk.DescKind{I, S}, push: 12, spec: local1D})
+		register("max_pool"+v, kernelDef{module: "max_pool" + v, bindings: []vk.DescKind{I, S}, push: 56, spec: local1D})
+		register("max_pool_bwd"+v, kernelDef{module: "max_pool_bwd" + v, bindings: []vk.DescKind{I, S, S}, push: 56, spec: local1D})
 	}
 }
 
-// groups returns the kernel suffix and channel-group count for C channels.
-func groups(C int, binds ...vk.Binding) (string, int) {
-	if vec4OK(C, binds...) {
-		return "_vec4", C / 4
+// groups returns the kernel suffix and channel-group count for C channels;
+// with texel set, x (n floats) may be rebound for the texel variant.
+func (k *Kernels) groups(C int, x *vk.Binding, n int, binds ...vk.Binding) (string, int) {
+	if !vec4OK(C, append(binds, *x)...) {
+		return "", C
 	}
-	return "", C
+	if x != nil && n > 0 {
+		if t, ok := k.texels(n, x); ok {
+			*x = t[0]
+			return "_texel", C / 4
+		}
+	}
+	return "_vec4", C / 4
 }
 
 func checkDims(op string, dims ...int) {
@@ -43,7 +55,7 @@ func (k *Kernels) GlobalAvgPool(s *vk.Seq, N, H, W, C int, x, y vk.Binding) {
 	checkDims(op, N, H, W, C)
 	need(op, "x", x, N*H*W*C)
 	need(op, "y", y, N*C)
-	v, cg := groups(C, x, y)
+	v, cg := k.groups(C, &x, N*H*W*C, y)
 	k.dispatch1D(s, "global_avg_pool"+v, N*cg, vk.Push(N, H*W, cg), x, y)
 }
 
@@ -53,12 +65,17 @@ func (k *Kernels) GlobalAvgPoolBackward(s *vk.Seq, N, H, W, C int, dy, dx vk.Bin
 	checkDims(op, N, H, W, C)
 	need(op, "dy", dy, N*C)
 	need(op, "dx", dx, N*H*W*C)
-	v, cg := groups(C, dy, dx)
+	v, cg := k.groups(C, &dy, 0, dx)
 	k.dispatch1D(s, "global_avg_pool_bwd"+v, N*H*W*cg, vk.Push(N, H*W, cg), dy, dx)
 }
 
-func poolPush(p ref.MaxPool, cg int) []byte {
-	return vk.Push(p.N, p.H, p.W, cg, p.P(), p.Q(), p.R, p.S, p.Stride, p.Pad)
+// poolPhases is the number of window phases per dimension in the
+// backward: windows ph apart never overlap.
+func poolPhases(p ref.MaxPool) (int, int) { return ceilDiv(p.R, p.Stride), ceilDiv(p.S, p.Stride) }
+
+func poolPush(p ref.MaxPool, cg, ph, pw int) []byte {
+	PH, PW := poolPhases(p)
+	return vk.Push(p.N, p.H, p.W, cg, p.P(), p.Q(), p.R, p.S, p.Stride, p.Pad, ph, pw, PH, PW)
 }
 
 func checkMaxPool(op string, p ref.MaxPool) {
@@ -75,19 +92,30 @@ func (k *Kernels) MaxPool(s *vk.Seq, p ref.MaxPool, x, y vk.Binding) {
 	checkMaxPool(op, p)
 	need(op, "x", x, p.N*p.H*p.W*p.C)
 	need(op, "y", y, p.N*p.P()*p.Q()*p.C)
-	v, cg := groups(p.C, x, y)
-	k.dispatch1D(s, "max_pool"+v, p.N*p.P()*p.Q()*cg, poolPush(p, cg), x, y)
+	v, cg := k.groups(p.C, &x, p.N*p.H*p.W*p.C, y)
+	k.dispatch1D(s, "max_pool"+v, p.N*p.P()*p.Q()*cg, poolPush(p, cg, 0, 0), x, y)
 }
 
 // MaxPoolBackward records dx: each dy goes to its window's argmax (first
 // maximum in scan order, recomputed from x), summed where windows overlap.
-// Each input element gathers from the windows covering it, so no atomics.
+// No atomics: dx is zeroed, then the windows are taken in ceil(R/stride) x
+// ceil(S/stride) phases (4 for 3x3 stride 2) whose windows do not overlap,
+// each adding its dy to its argmax; the sums are in that fixed phase order.
 func (k *Kernels) MaxPoolBackward(s *vk.Seq, p ref.MaxPool, x, dy, dx vk.Binding) {
 	const op = "MaxPoolBackward"
 	checkMaxPool(op, p)
 	need(op, "x", x, p.N*p.H*p.W*p.C)
 	need(op, "dy", dy, p.N*p.P()*p.Q()*p.C)
 	need(op, "dx", dx, p.N*p.H*p.W*p.C)
-	v, cg := groups(p.C, x, dy, dx)
-	k.dispatch1D(s, "max_pool_bwd"+v, p.N*p.H*p.W*cg, poolPush(p, cg), x, dy, dx)
+	v, cg := k.groups(p.C, &x, p.N*p.H*p.W*p.C, dy, dx)
+	s.Fill(vk.Binding{Buf: dx.Buf, Off: dx.Off, Size: uint64(4 * p.N * p.H * p.W * p.C)}, 0)
+	PH, PW := poolPhases(p)
+	for ph := 0; ph < PH; ph++ {
+		for pw := 0; pw < PW; pw++ {
+			n := p.N * ceilDiv(p.P()-ph, PH) * ceilDiv(p.Q()-pw, PW) * cg
+			if n > 0 {
+				k.dispatch1D(s, "max_pool_bwd"+v, n, poolPush(p, cg, ph, pw), x, dy, dx)
+			}
+		}
+	}
 }

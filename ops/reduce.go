@@ -6,9 +6,12 @@ import "github.com/vkclr/vkclr/vk"
 
 func init() {
 	S := vk.Storage
+	T := vk.TexelVec4
 	register("reduce", kernelDef{module: "reduce", bindings: []vk.DescKind{S, S}, push: 8, spec: local1D})
+	register("reduce_texel", kernelDef{module: "reduce_texel", bindings: []vk.DescKind{T, S}, push: 8, spec: local1D})
 	register("reduce_final", kernelDef{module: "reduce_final", bindings: []vk.DescKind{S, S}, push: 8, spec: local1D})
 	register("reduce_nonfinite", kernelDef{module: "reduce_nonfinite", bindings: []vk.DescKind{S, S}, push: 8, spec: localWideK})
+	register("reduce_nonfinite_texel", kernelDef{module: "reduce_nonfinite_texel", bindings: []vk.DescKind{T, S}, push: 8, spec: localWideK})
 }
 
 // sumChunk is the number of elements per partial sum (CH in reduce.comp).
@@ -30,7 +33,11 @@ func (k *Kernels) Sum(s *vk.Seq, n int, x, out, scratch vk.Binding) {
 		panic("ops." + op + ": x must be 16-byte aligned")
 	}
 	ob, oi := k.small(out)
-	k.dispatch1D(s, "reduce", ceilDiv(n, sumChunk), vk.Push(n, 0), x, scratch)
+	name := "reduce"
+	if t, ok := k.texels(n, &x); ok {
+		name, x = "reduce_texel", t[0]
+	}
+	k.dispatch1D(s, name, ceilDiv(n, sumChunk), vk.Push(n, 0), x, scratch)
 	k.dispatch1D(s, "reduce_final", 1, vk.Push(n, oi), scratch, ob)
 }
 
@@ -55,5 +62,9 @@ func (k *Kernels) NonFiniteOr(s *vk.Seq, n int, x, flag vk.Binding) {
 		panic("ops." + op + ": x must be 16-byte aligned")
 	}
 	fb, fi := k.small(flag)
-	k.dispatchWide(s, "reduce_nonfinite", n/4, vk.Push(n, fi), x, fb)
+	name := "reduce_nonfinite"
+	if t, ok := k.texels(n, &x); ok {
+		name, x = "reduce_nonfinite_texel", t[0]
+	}
+	k.dispatchWide(s, name, n/4, vk.Push(n, fi), x, fb)
 }

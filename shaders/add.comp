@@ -3,14 +3,15 @@
 // the workgroup size; the one at index n/4 adds the scalar tail.
 #version 450
 #include "common.glsl"
+#include "load.glsl"
 //!variant relu -DRELU=1
+//!variant texel -DTEXEL=1
+//!variant relu_texel -DRELU=1 -DTEXEL=1
 
 layout(constant_id = 3) const uint K = 4;
 layout(push_constant) uniform Push { uint n; } p;
-layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };
-layout(std430, set = 0, binding = 0) readonly buffer A4 { vec4 a4[]; };
-layout(std430, set = 0, binding = 1) readonly buffer B { float b[]; };
-layout(std430, set = 0, binding = 1) readonly buffer B4 { vec4 b4[]; };
+INPUT4(0, a)
+INPUT4(1, b)
 layout(std430, set = 0, binding = 2) writeonly buffer O { float o[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer O4 { vec4 o4[]; };
 
@@ -27,9 +28,9 @@ void main() {
 	[[unroll]] for (uint k = 0; k < K; k++) {
 		uint q = base + k * gl_WorkGroupSize.x;
 		if (q < n4) {
-			o4[q] = f(a4[q] + b4[q]);
+			o4[q] = f(LOAD(a, q) + LOAD(b, q));
 		} else if (q == n4) {
-			for (uint i = 4 * n4; i < p.n; i++) o[i] = f(a[i] + b[i]);
+			for (uint i = 4 * n4; i < p.n; i++) o[i] = f(LOAD1(a, i) + LOAD1(b, i));
 		}
 	}
 }

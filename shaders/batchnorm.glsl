@@ -5,6 +5,9 @@
 // cut into chunks of R rows; invocation g owns group g % CG over the rows of
 // chunk g / CG, so every reduction has a fixed order whatever the workgroup
 // size, and loads along a row are contiguous across neighbouring lanes.
+// Variants: scalar channels, -DVEC4, and -DVEC4 -DTEXEL (inputs as texels).
+#include "load.glsl"
+
 #ifdef VEC4
 #define T vec4
 #else

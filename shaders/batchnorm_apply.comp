@@ -7,11 +7,13 @@
 #include "common.glsl"
 #include "batchnorm.glsl"
 //!variant vec4 -DVEC4=1
+//!variant texel -DVEC4=1 -DTEXEL=1
 //!variant eval -DEVAL=1
 //!variant eval_vec4 -DEVAL=1 -DVEC4=1
+//!variant eval_texel -DEVAL=1 -DVEC4=1 -DTEXEL=1
 
 layout(push_constant) uniform Push { uint M, CG, R, relu; float eps; } p;
-layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };         // (M, C)
+INPUT(0, x, T)                                                             // (M, C)
 layout(std430, set = 0, binding = 1) readonly buffer Gamma { T gamma[]; }; // (C)
 layout(std430, set = 0, binding = 2) readonly buffer Beta { T beta[]; };   // (C)
 layout(std430, set = 0, binding = 3) readonly buffer Mean { T mean[]; };   // (C) batch mean or running mean
@@ -29,11 +31,11 @@ void main() {
 #endif
 	if (p.relu != 0) {
 		for (uint r = r0; r < r1; r++) {
-			y[r * p.CG + c] = relu_fwd((x[r * p.CG + c] - mu) * sc + b);
+			y[r * p.CG + c] = relu_fwd((LOAD(x, r * p.CG + c) - mu) * sc + b);
 		}
 	} else {
 		for (uint r = r0; r < r1; r++) {
-			y[r * p.CG + c] = (x[r * p.CG + c] - mu) * sc + b;
+			y[r * p.CG + c] = (LOAD(x, r * p.CG + c) - mu) * sc + b;
 		}
 	}
 }

@@ -9,13 +9,15 @@
 #include "common.glsl"
 #include "batchnorm.glsl"
 //!variant vec4 -DVEC4=1
+//!variant texel -DVEC4=1 -DTEXEL=1
 //!variant apply -DAPPLY=1
 //!variant apply_vec4 -DAPPLY=1 -DVEC4=1
+//!variant apply_texel -DAPPLY=1 -DVEC4=1 -DTEXEL=1
 
 layout(push_constant) uniform Push { uint M, CG, R, relu; } p;
-layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };   // (M, C)
-layout(std430, set = 0, binding = 1) readonly buffer Y { T y[]; };   // (M, C) read only when p.relu != 0
-layout(std430, set = 0, binding = 2) readonly buffer DY { T dy[]; }; // (M, C)
+INPUT(0, x, T)  // (M, C)
+INPUT(1, y, T)  // (M, C) read only when p.relu != 0
+INPUT(2, dy, T) // (M, C)
 #ifndef APPLY
 layout(std430, set = 0, binding = 3) readonly buffer Mean { T mean[]; };  // (C)
 layout(std430, set = 0, binding = 4) readonly buffer Istd { T istd[]; };  // (C)
@@ -33,10 +35,10 @@ void main() {
 	T s1 = T(0.0), s2 = T(0.0);
 	for (uint r = r0; r < r1; r++) {
 		uint i = r * p.CG + c;
-		T d = dy[i];
-		if (p.relu != 0) d = relu_mask(y[i], d);
+		T d = LOAD(dy, i);
+		if (p.relu != 0) d = relu_mask(LOAD(y, i), d);
 		s1 += d;
-		s2 += d * ((x[i] - mu) * is);
+		s2 += d * ((LOAD(x, i) - mu) * is);
 	}
 	part[2 * chunk * p.CG + c] = s1;
 	part[(2 * chunk + 1) * p.CG + c] = s2;
@@ -44,9 +46,9 @@ void main() {
 	T mu = coef[c], a = coef[p.CG + c], kb = coef[2 * p.CG + c], kx = coef[3 * p.CG + c];
 	for (uint r = r0; r < r1; r++) {
 		uint i = r * p.CG + c;
-		T d = dy[i];
-		if (p.relu != 0) d = relu_mask(y[i], d);
-		dx[i] = a * (d - kb - (x[i] - mu) * kx);
+		T d = LOAD(dy, i);
+		if (p.relu != 0) d = relu_mask(LOAD(y, i), d);
+		dx[i] = a * (d - kb - (LOAD(x, i) - mu) * kx);
 	}
 #endif
 }

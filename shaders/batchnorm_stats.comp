@@ -5,9 +5,10 @@
 #include "common.glsl"
 #include "batchnorm.glsl"
 //!variant vec4 -DVEC4=1
+//!variant texel -DVEC4=1 -DTEXEL=1
 
 layout(push_constant) uniform Push { uint M, CG, R; } p;
-layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };        // (M, C)
+INPUT(0, x, T)                                                            // (M, C)
 layout(std430, set = 0, binding = 1) writeonly buffer Part { T part[]; }; // (chunks, 2, C)
 
 void main() {
@@ -15,7 +16,7 @@ void main() {
 	if (!bn_chunk(flat_id(), p.M, p.CG, p.R, chunk, c, r0, r1)) return;
 	T mean = T(0.0), m2 = T(0.0);
 	for (uint r = r0; r < r1; r++) {
-		T v = x[r * p.CG + c];
+		T v = LOAD(x, r * p.CG + c);
 		T d = v - mean;
 		mean += d / float(r - r0 + 1);
 		m2 += d * (v - mean);

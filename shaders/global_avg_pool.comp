@@ -4,7 +4,9 @@
 // N batch, HW = H*W pixels, CG channel groups (C, or C/4 with -DVEC4).
 #version 450
 #include "common.glsl"
+#include "load.glsl"
 //!variant vec4 -DVEC4=1
+//!variant texel -DVEC4=1 -DTEXEL=1
 //!variant bwd -DBACKWARD=1
 //!variant bwd_vec4 -DBACKWARD=1 -DVEC4=1
 
@@ -16,7 +18,7 @@
 
 layout(push_constant) uniform Push { uint N, HW, CG; } p;
 #ifndef BACKWARD
-layout(std430, set = 0, binding = 0) readonly buffer X { T x[]; };  // (N, HW, C)
+INPUT(0, x, T)                                                      // (N, HW, C)
 layout(std430, set = 0, binding = 1) writeonly buffer Y { T y[]; }; // (N, C)
 #else
 layout(std430, set = 0, binding = 0) readonly buffer DY { T dy[]; };  // (N, C)
@@ -29,7 +31,7 @@ void main() {
 	if (i >= p.N * p.CG) return;
 	uint n = i / p.CG, c = i - n * p.CG;
 	T acc = T(0.0);
-	for (uint hw = 0; hw < p.HW; hw++) acc += x[(n * p.HW + hw) * p.CG + c];
+	for (uint hw = 0; hw < p.HW; hw++) acc += LOAD(x, (n * p.HW + hw) * p.CG + c);
 	y[i] = acc / float(p.HW);
 #else
 	if (i >= p.N * p.HW * p.CG) return;

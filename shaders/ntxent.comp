@@ -18,12 +18,13 @@
 //!novariant-base
 //!variant sim -DSIM=1
 //!variant sim_vec4 -DSIM=1 -DVEC4=1
+//!variant sim_texel -DSIM=1 -DVEC4=1 -DTEXEL=1
 //!variant row -DROW=1
 //!variant grad -DGRAD=1
 //!variant final -DFINAL=1
 
 layout(push_constant) uniform Push { uint rows, N, DG; float t; uint block, out_off; } p;
-layout(std430, set = 0, binding = 0) readonly buffer Z { T z[]; };  // (rows, D)
+INPUT(0, z, T)                                                     // (rows, D)
 layout(std430, set = 0, binding = 1) buffer Sim { float sim[]; };   // (rows, rows)
 layout(std430, set = 0, binding = 2) buffer Out { float out_[]; };  // (2) at out_off
 
@@ -49,8 +50,8 @@ void main() {
 	for (uint k = 0; k < p.DG; k++) {
 		T a[4], b[4];
 		[[unroll]] for (uint r = 0; r < 4; r++) {
-			a[r] = z[ia[r] + k];
-			b[r] = z[jb[r] + k];
+			a[r] = LOAD(z, ia[r] + k);
+			b[r] = LOAD(z, jb[r] + k);
 		}
 		[[unroll]] for (uint r = 0; r < 4; r++) [[unroll]] for (uint c = 0; c < 4; c++) acc[r][c] += DOT(a[r], b[c]);
 	}

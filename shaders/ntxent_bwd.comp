@@ -5,9 +5,10 @@
 #include "common.glsl"
 #include "ntxent.glsl"
 //!variant vec4 -DVEC4=1
+//!variant texel -DVEC4=1 -DTEXEL=1
 
 layout(push_constant) uniform Push { uint rows, DG; float t; } p;
-layout(std430, set = 0, binding = 0) readonly buffer Z { T z[]; };       // (rows, D)
+INPUT(0, z, T)                                                          // (rows, D)
 layout(std430, set = 0, binding = 1) readonly buffer Sim { float sim[]; }; // (rows, rows)
 layout(std430, set = 0, binding = 2) writeonly buffer DZ { T dz[]; };    // (rows, D)
 
@@ -28,7 +29,7 @@ void main() {
 			gv[r] = i == j ? 0.0 : sim[j * p.rows + i];
 		}
 		T zj[4];
-		[[unroll]] for (uint c = 0; c < 4; c++) zj[c] = z[j * p.DG + ci[c]];
+		[[unroll]] for (uint c = 0; c < 4; c++) zj[c] = LOAD(z, j * p.DG + ci[c]);
 		[[unroll]] for (uint r = 0; r < 4; r++) [[unroll]] for (uint c = 0; c < 4; c++) acc[r][c] += gv[r] * zj[c];
 	}
 	[[unroll]] for (uint r = 0; r < 4; r++) {

@@ -9,19 +9,22 @@
 // ops.LARSHyper, ops.AdamWHyper), so a recorded step replays with new values.
 #version 450
 #include "common.glsl"
+#include "load.glsl"
 #define SEG_BINDING 3
 #include "segments.glsl"
 //!novariant-base
 //!variant sgd -DSGD=1
 //!variant adamw -DADAMW=1
 //!variant lars -DLARS=1
+//!variant sgd_texel -DSGD=1 -DTEXEL=1
+//!variant adamw_texel -DADAMW=1 -DTEXEL=1
+//!variant lars_texel -DLARS=1 -DTEXEL=1
 
 layout(constant_id = 3) const uint K = 4;
 layout(push_constant) uniform Push { uint n, nsegs, nesterov, trust_off; } p;
 layout(std430, set = 0, binding = 0) buffer P { float w1[]; };
 layout(std430, set = 0, binding = 0) buffer P4 { vec4 w4[]; };
-layout(std430, set = 0, binding = 1) readonly buffer G { float g1[]; };
-layout(std430, set = 0, binding = 1) readonly buffer G4 { vec4 g4[]; };
+INPUT4(1, grads)
 layout(std430, set = 0, binding = 2) buffer M { float m1[]; }; // momentum, or Adam's first moment
 layout(std430, set = 0, binding = 2) buffer M4 { vec4 m4[]; };
 layout(std430, set = 0, binding = 4) readonly buffer Hyper { float hyper[]; };
@@ -39,7 +42,7 @@ layout(std430, set = 0, binding = 5) readonly buffer Scratch { float scratch[]; 
 #define UPDATE(T, W, G, M, i)                                                   \
 	{                                                                           \
 		float lr = hyper[0], mom = hyper[1], wd = hyper[2];                     \
-		T w = W[i], g = G[i];                                                   \
+		T w = W[i], g = G(i);                                                   \
 		if (!ex) g += wd * w;                                                   \
 		T d = g;                                                                \
 		if (mom != 0.0) {                                                       \
@@ -55,7 +58,7 @@ layout(std430, set = 0, binding = 5) readonly buffer Scratch { float scratch[]; 
 	{                                                                           \
 		float mom = hyper[1], wd = hyper[2];                                    \
 		float scaled = hyper[0] * trust;                                        \
-		T w = W[i], g = G[i];                                                   \
+		T w = W[i], g = G(i);                                                   \
 		if (!ex) g += wd * w;                                                   \
 		T v = mom * M[i] + scaled * g;                                          \
 		M[i] = v;                                                               \
@@ -68,7 +71,7 @@ layout(std430, set = 0, binding = 5) readonly buffer Scratch { float scratch[]; 
 		float b1 = hyper[1], b2 = hyper[2], eps = hyper[3];                     \
 		float step_size = hyper[6], bc2sqrt = hyper[7], decay = hyper[8];       \
 		float omb1 = hyper[9], omb2 = hyper[10];                                \
-		T w = W[i], g = G[i];                                                   \
+		T w = W[i], g = G(i);                                                   \
 		if (!ex) w *= decay;                                                    \
 		T m = b1 * M[i] + omb1 * g;                                             \
 		T v = b2 * V[i] + omb2 * g * g;                                         \
@@ -78,19 +81,22 @@ layout(std430, set = 0, binding = 5) readonly buffer Scratch { float scratch[]; 
 	}
 #endif
 
+#define G1(i) LOAD1(grads, i)
+#define G4(i) LOAD(grads, i)
+
 void upd1(uint e, bool ex, float trust) {
 #ifdef ADAMW
-	UPDATE_V(float, w1, g1, m1, v1, e)
+	UPDATE_V(float, w1, G1, m1, v1, e)
 #else
-	UPDATE(float, w1, g1, m1, e)
+	UPDATE(float, w1, G1, m1, e)
 #endif
 }
 
 void upd4(uint q, bool ex, float trust) {
 #ifdef ADAMW
-	UPDATE_V(vec4, w4, g4, m4, v4, q)
+	UPDATE_V(vec4, w4, G4, m4, v4, q)
 #else
-	UPDATE(vec4, w4, g4, m4, q)
+	UPDATE(vec4, w4, G4, m4, q)
 #endif
 }
 

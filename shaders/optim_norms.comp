@@ -10,16 +10,16 @@
 // to out[p.out_off + s] (LARS), or the norm (plain).
 #version 450
 #include "common.glsl"
+#include "load.glsl"
 #define SEG_BINDING 2
 #include "segments.glsl"
 //!variant final -DFINAL=1
+//!variant texel -DTEXEL=1
 
 const uint NCH = 256; // partials per segment; ops.normChunks
 layout(push_constant) uniform Push { uint nsegs, lars, out_off; } p;
-layout(std430, set = 0, binding = 0) readonly buffer X { float x1[]; }; // params (or the tensor to measure)
-layout(std430, set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
-layout(std430, set = 0, binding = 1) readonly buffer G { float g1[]; }; // grads (LARS only)
-layout(std430, set = 0, binding = 1) readonly buffer G4 { vec4 g4[]; };
+INPUT4(0, x)     // params (or the tensor to measure)
+INPUT4(1, grads) // LARS only
 layout(std430, set = 0, binding = 3) readonly buffer Hyper { float hyper[]; }; // LARS: lr, momentum, wd, eta
 layout(std430, set = 0, binding = 4) buffer Scratch { float scratch[]; };
 layout(std430, set = 0, binding = 5) buffer Out { float out_[]; };
@@ -36,28 +36,28 @@ void main() {
 	uint a4 = min((a + 3) & ~3u, b), b4 = max(b & ~3u, a4);
 	vec4 ww = vec4(0.0), gg = vec4(0.0);
 	for (uint i = a4 / 4 + q; i < b4 / 4; i += NCH) {
-		vec4 w = x4[i];
+		vec4 w = LOAD(x, i);
 		ww += w * w;
 		if (lars) {
-			vec4 g = g4[i] + wd * w;
+			vec4 g = LOAD(grads, i) + wd * w;
 			gg += g * g;
 		}
 	}
 	float sw = (ww.x + ww.y) + (ww.z + ww.w), sg = (gg.x + gg.y) + (gg.z + gg.w);
 	if (q == 0) {
 		for (uint e = a; e < a4; e++) {
-			float w = x1[e];
+			float w = LOAD1(x, e);
 			sw += w * w;
 			if (lars) {
-				float g = g1[e] + wd * w;
+				float g = LOAD1(grads, e) + wd * w;
 				sg += g * g;
 			}
 		}
 		for (uint e = b4; e < b; e++) {
-			float w = x1[e];
+			float w = LOAD1(x, e);
 			sw += w * w;
 			if (lars) {
-				float g = g1[e] + wd * w;
+				float g = LOAD1(grads, e) + wd * w;
 				sg += g * g;
 			}
 		}
