@@ -255,8 +255,10 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 		dy := d.Grad(l.Out)
 		switch l.Kind {
 		case Conv:
+			s.Label("conv_bwd_weight")
 			k.Conv2DBackwardWeight(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch())
 			if l.In != g.Input {
+				s.Label("conv_bwd_data")
 				to, fold := dst(l.In)
 				k.Conv2DBackwardData(s, l.Conv, dy, d.param(l.W), to)
 				fold()

@@ -1,0 +1,134 @@
+package train
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vkclr/vkclr/train/data"
+)
+
+// clusters returns n points per class around well-separated centres in dim dimensions.
+func clusters(classes, n, dim int, spread float64, seed uint64) ([]float32, []int32) {
+	r := rand.New(rand.NewPCG(seed, 3))
+	centres := make([]float64, classes*dim)
+	for i := range centres {
+		centres[i] = r.NormFloat64() * 3
+	}
+	x := make([]float32, 0, classes*n*dim)
+	y := make([]int32, 0, classes*n)
+	for i := 0; i < classes*n; i++ {
+		c := i % classes
+		for j := 0; j < dim; j++ {
+			x = append(x, float32(centres[c*dim+j]+r.NormFloat64()*spread))
+		}
+		y = append(y, int32(c))
+	}
+	return x, y
+}
+
+func TestLinearProbeSeparable(t *testing.T) {
+	s := session(t)
+	const classes, dim = 7, 33
+	xtr, ytr := clusters(classes, 60, dim, 0.5, 1)
+	xte, yte := clusters(classes, 20, dim, 0.5, 1) // same centres (same seed), new points below
+	xte2, _ := clusters(classes, 40, dim, 0.5, 1)
+	xte = xte2[len(xte2)-len(xte):]
+	Standardize(xtr, xte, dim)
+	cfg := DefaultLinear()
+	cfg.Epochs, cfg.BatchSize = 20, 64
+	r, err := TrainLinear(s, cfg, xtr, ytr, xte, yte, dim, classes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Top1 < 0.99 || r.Top5 < 0.999 {
+		t.Fatalf("separable clusters: top-1 %.3f, top-5 %.3f", r.Top1, r.Top5)
+	}
+	total := 0
+	for _, row := range r.Confusion {
+		for _, v := range row {
+			total += v
+		}
+	}
+	if total != len(yte) || len(r.PerClass) != classes {
+		t.Fatalf("confusion matrix counts %d of %d", total, len(yte))
+	}
+	// Bad labels are an error, not a wrong answer.
+	ybad := slices.Clone(ytr)
+	ybad[3] = classes
+	if _, err := TrainLinear(s, cfg, xtr, ybad, xte, yte, dim, classes, nil); err == nil {
+		t.Error("a label outside the classes was accepted")
+	}
+}
+
+func TestKNNClusters(t *testing.T) {
+	s := session(t)
+	const classes, dim = 5, 16
+	bank, by := clusters(classes, 50, dim, 0.3, 2)
+	q, qy := clusters(classes, 10, dim, 0.3, 2)
+	pred, err := KNNPredict(s, bank, by, q, dim, classes, 20, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := Accuracy(pred, qy); acc < 0.99 {
+		t.Fatalf("well-separated clusters: kNN accuracy %.3f", acc)
+	}
+	if got := topK([]float32{3, 9, 1, 7, 5}, 2, nil); !(slices.Contains(got, 1) && slices.Contains(got, 3)) {
+		t.Errorf("topK = %v", got)
+	}
+}
+
+// TestCheckpointFeatures: a checkpoint's features are identical across
+// runs and extractors, and bad pairings of checkpoint and data fail clearly.
+func TestCheckpointFeatures(t *testing.T) {
+	s := session(t)
+	dataDir := writeTinyCIFAR(t, 4)
+	c := tinyConfig(dataDir, filepath.Join(t.TempDir(), "run"))
+	c.Steps = 2
+	if _, err := Run(context.Background(), s, c, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(c.Out, LastCkpt)
+	ds, err := data.Load("cifar10", dataDir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feats [][]float32
+	for i := 0; i < 2; i++ {
+		e, err := LoadEncoder(s, ck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := e.Features(ds, false, "", io.Discard)
+		e.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats = append(feats, f)
+	}
+	if !slices.Equal(feats[0], feats[1]) || len(feats[0]) != ds.N*c.Model.FeatureDim() {
+		t.Fatal("features differ between two extractions of one checkpoint")
+	}
+	// The cache returns the same features.
+	e, _ := LoadEncoder(s, ck)
+	defer e.Close()
+	cache := t.TempDir()
+	a, _ := e.Features(ds, false, cache, io.Discard)
+	b, err := e.Features(ds, false, cache, io.Discard)
+	if err != nil || !slices.Equal(a, b) || !slices.Equal(a, feats[0]) {
+		t.Fatal("cached features differ")
+	}
+	// A one-channel dataset for a three-channel encoder.
+	gray := &data.Dataset{Name: "gray", N: 2, H: 32, W: 32, C: 1, Images: make([]uint8, 2*32*32), Mean: []float32{0.5}, Std: []float32{0.5}}
+	if _, err := e.Features(gray, false, "", io.Discard); err == nil || !strings.Contains(err.Error(), "channels") {
+		t.Errorf("1-channel data on a 3-channel encoder: %v", err)
+	}
+	// Not a checkpoint at all.
+	if _, err := LoadEncoder(s, filepath.Join(c.Out, MetricsFile)); err == nil {
+		t.Error("metrics.jsonl loaded as a checkpoint")
+	}
+}
