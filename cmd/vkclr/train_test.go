@@ -1,0 +1,82 @@
+// End-to-end tests of train, eval, embed and model summary on tiny data.
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vkclr/vkclr/model/safetensors"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func TestTrainEvalEmbed(t *testing.T) {
+	if _, err := vk.Devices(); errors.Is(err, vk.ErrNoDevice) {
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	dir := t.TempDir()
+	writeTinyCIFAR10(t, dir, 20)
+	out := filepath.Join(dir, "run")
+	tiny := []string{"--data", "cifar10", "--data-dir", dir, "--out", out, "--arch", "resnet18", "--width", "2",
+		"--proj-hidden", "8", "--proj-dim", "4", "--batch-size", "8", "--steps", "3", "--optimizer", "sgd", "--lr", "0.1"}
+	// Bad flags and combinations fail before any work, with exit status 2.
+	for _, bad := range [][]string{
+		{"--batch-size", "1"},
+		{"--optimizer", "rmsprop"},
+		{"--temperature", "0"},
+		{"--nesterov", "--momentum", "0"},
+		{"--arch", "vgg16"},
+		{"--preset", "imagenet"},
+		{"--no-such-flag"},
+	} {
+		if code := run(append(append([]string{"train"}, tiny...), bad...)); code != 2 {
+			t.Errorf("train %v: exit %d, want 2", bad, code)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a rejected command created the run folder")
+	}
+	if code := run(append([]string{"train"}, tiny...)); code != 0 {
+		t.Fatalf("train: exit %d", code)
+	}
+	ck := filepath.Join(out, "last.safetensors")
+	if code := run([]string{"train", "--resume", out, "--steps", "4"}); code != 0 {
+		t.Fatalf("train --resume: exit %d", code)
+	}
+	common := []string{"--checkpoint", ck, "--data", "cifar10", "--data-dir", dir}
+	if code := run(append([]string{"eval", "linear", "--epochs", "2", "--baseline", "random"}, common...)); code != 0 {
+		t.Fatalf("eval linear: exit %d", code)
+	}
+	for _, f := range []string{"linear_eval.json", "confusion.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("eval linear wrote no %s", f)
+		}
+	}
+	if code := run(append([]string{"eval", "knn", "--k", "5"}, common...)); code != 0 {
+		t.Fatalf("eval knn: exit %d", code)
+	}
+	emb := filepath.Join(dir, "emb.safetensors")
+	if code := run(append([]string{"embed", "--split", "test", "--out", emb}, common...)); code != 0 {
+		t.Fatalf("embed: exit %d", code)
+	}
+	f, err := safetensors.Read(emb)
+	if err != nil || f.Tensors["features"] == nil || f.Tensors["labels"] == nil || f.Tensors["features"].Shape[0] != 20 {
+		t.Fatalf("embed output: %v %v", f, err)
+	}
+	// Errors: a missing split, a missing checkpoint, a dataset whose images
+	// do not fit the encoder, bad flags.
+	if code := run([]string{"eval", "knn", "--checkpoint", filepath.Join(dir, "nope.safetensors"), "--data", "cifar10", "--data-dir", dir}); code == 0 {
+		t.Error("eval with a missing checkpoint succeeded")
+	}
+	if code := run(append([]string{"eval", "linear", "--epochs", "0"}, common...)); code != 2 {
+		t.Errorf("eval linear --epochs 0: exit %d, want 2", code)
+	}
+	os.Remove(filepath.Join(dir, "cifar-10-batches-bin", "test_batch.bin"))
+	if code := run(append([]string{"eval", "knn"}, common...)); code != 1 {
+		t.Errorf("eval without a test split: exit %d, want 1", code)
+	}
+	if code := run([]string{"model", "summary", "--width", "8", "--layers=false"}); code != 0 {
+		t.Errorf("model summary: exit %d", code)
+	}
+}
