@@ -81,6 +81,22 @@ func (c *evalCommon) splits() (tr, te *data.Dataset, err error) {
 	return tr, te, nil
 }
 
+// open loads both splits, then the device and the encoders.
+func (c *evalCommon) open() (tr, te *data.Dataset, s *train.Session, encs []*train.Encoder, names []string, err error) {
+	if tr, te, err = c.splits(); err != nil {
+		return
+	}
+	s, encs, names, err = c.encoders()
+	return
+}
+
+func closeAll(s *train.Session, encs []*train.Encoder) {
+	for _, e := range encs {
+		e.Close()
+	}
+	s.Close()
+}
+
 // encoders opens the device and the checkpoint's encoder (and the baseline).
 func (c *evalCommon) encoders() (*train.Session, []*train.Encoder, []string, error) {
 	s, err := train.OpenSession(c.device, c.validate || vk.ValidationFromEnv())
@@ -141,20 +157,11 @@ func cmdEvalLinear(args []string) error {
 	if lc.Epochs < 1 || lc.BatchSize < 1 || !(lc.LR > 0) {
 		return usagef("--epochs, --batch-size and --lr must be positive")
 	}
-	tr, te, err := c.splits()
+	tr, te, s, encs, names, err := c.open()
 	if err != nil {
 		return err
 	}
-	s, encs, names, err := c.encoders()
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	defer func() {
-		for _, e := range encs {
-			e.Close()
-		}
-	}()
+	defer closeAll(s, encs)
 	if *out == "" {
 		*out = filepath.Dir(c.checkpoint)
 	}
@@ -237,20 +244,11 @@ func cmdEvalKNN(args []string) error {
 	if *k < 1 || !(*temp > 0) {
 		return usagef("--k and --temperature must be positive")
 	}
-	tr, te, err := c.splits()
+	tr, te, s, encs, names, err := c.open()
 	if err != nil {
 		return err
 	}
-	s, encs, names, err := c.encoders()
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	defer func() {
-		for _, e := range encs {
-			e.Close()
-		}
-	}()
+	defer closeAll(s, encs)
 	for i, e := range encs {
 		t0 := time.Now()
 		xtr, xte, err := features(e, tr, te, false, filepath.Dir(c.checkpoint))
