@@ -28,7 +28,7 @@ var sourceHashes = map[string]string{
 	"optim.comp":                 "eaa58b5968b9b20cf59b814b966677405f967601c9c1a88cfe2455aecc1bed45",
 	"optim_norms.comp":           "ab846cd734b62355f0785300a335cbe311837c881e8004316cf73ee00708265f",
 	"reduce.comp":                "14d79393a601bd4062d63546cc40729e634ae9dfce3e11b3c5200c32b949d2b2",
-	"relu.comp":                  "96652e3505af1b7a5816f06bd9ccd36ea56664f8a57b995fbcbaae92be15dd03",
+	"relu.comp":                  "ac72468b1e635b14f4411447a70914ed0d593046f52b784706900cb98717c756",
 	"softmax_ce.comp":            "a38dc354e0c86b7ee6ad7e5eb592723e97ce7a10aa36ab1845c51e7aa98694bb",
 	"vk_axpy.comp":               "0ae8259b7b62cba7bf59ea4181da53c2d2214d8882a85bd61b1a22d21eeb2346",
 	"vk_texel.comp":              "3b8439d6558c04a0495eadaee087db7717626da680f0f590f885eb1b11faa9d5",
