@@ -57,6 +57,7 @@ func lossCases() []Case {
 		{N: 1, D: 1, Temperature: 0.5}, {N: 1, D: 3, Temperature: 0.5}, {N: 3, D: 5, Temperature: 0.1},
 		{N: 4, D: 8, Temperature: 0.5}, {N: 7, D: 13, Temperature: 0.2}, {N: 64, D: 128, Temperature: 0.5},
 		{N: 150, D: 16, Temperature: 0.1}, // 300 rows: two workgroups of partial sums
+		{N: 256, D: 128, Temperature: 0.5}, // SimCLR at batch 256
 	} {
 		rows := 2 * p.N
 		z := normalized(rows, p.D, int64(100*p.N+p.D))
@@ -116,7 +117,7 @@ func lossCases() []Case {
 	})
 
 	// Softmax cross-entropy, with and without the gradient.
-	for _, sh := range []struct{ B, classes int }{{1, 1}, {1, 10}, {3, 2}, {5, 100}, {300, 10}} {
+	for _, sh := range []struct{ B, classes int }{{1, 1}, {1, 10}, {3, 2}, {5, 100}, {300, 10}, {1000, 100}} {
 		B, classes := sh.B, sh.classes
 		logits := affine(B*classes, int64(B*classes), 0, 3)
 		r := rand.New(rand.NewSource(int64(B)))

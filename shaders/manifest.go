@@ -8,7 +8,7 @@ var sourceHashes = map[string]string{
 	"add.comp":                   "55461a8012d6ecd4820c0879dd44358ccc79cc4dc7dd7c7f164c618952c3883d",
 	"batchnorm_apply.comp":       "adcd61b96df4ee3d6564f5f13095758c124aca75cd67e9a757d8c564e37e070a",
 	"batchnorm_bwd.comp":         "e898667aaa50ab3b3253617880b8f063d5d08b5b8f278e84698fd5df260babea",
-	"batchnorm_final.comp":       "d6ee27deba43790aa2208dcb36ae158e7a3f6b075cc7620b691d3dac7ca78bf2",
+	"batchnorm_final.comp":       "3def308a8a1195a5f8b27f5f7ab3330db8b75b8611f57384eb1b98a89a881e6b",
 	"batchnorm_stats.comp":       "ddd315809b9d6e5fa576f9784551c10dc82d4c0369a255235001557296d7a9ef",
 	"conv2d_bwd_data_cpu.comp":   "9e59e1492e625c5dac97e5c7b620df1de910e22f25fc0bae5804b7e431758a31",
 	"conv2d_bwd_data_gpu.comp":   "cc9bbc13ec277e244bcfdb789d77440cc55b6c066154bf3f6cb2ece89b490377",
