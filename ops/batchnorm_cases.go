@@ -41,7 +41,7 @@ func batchnormCases() []Case {
 		{2, 1, 0, 1}, {3, 3, 0, 1}, {5, 5, 0.5, 2}, {7, 64, 0, 1}, {257, 3, 0, 1}, {1000, 16, -1, 0.5},
 		{4099, 5, 0, 1}, {20000, 12, 0, 1},
 		{300000, 4, 0, 1}, // over 4096 chunks of 64 rows: the GPU style's chunks grow
-		{300, 8, 100, 1}, // a large mean: a one-pass E[x^2]-E[x]^2 would lose most digits
+		{300, 8, 100, 1},  // a large mean: a one-pass E[x^2]-E[x]^2 would lose most digits
 	} {
 		p := ref.NewBatchNorm(sh.M, sh.C)
 		seed := int64(1000 + 10*i)

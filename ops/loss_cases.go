@@ -56,7 +56,7 @@ func lossCases() []Case {
 	for _, p := range []ref.NTXent{
 		{N: 1, D: 1, Temperature: 0.5}, {N: 1, D: 3, Temperature: 0.5}, {N: 3, D: 5, Temperature: 0.1},
 		{N: 4, D: 8, Temperature: 0.5}, {N: 7, D: 13, Temperature: 0.2}, {N: 64, D: 128, Temperature: 0.5},
-		{N: 150, D: 16, Temperature: 0.1}, // 300 rows: two workgroups of partial sums
+		{N: 150, D: 16, Temperature: 0.1},  // 300 rows: two workgroups of partial sums
 		{N: 256, D: 128, Temperature: 0.5}, // SimCLR at batch 256
 	} {
 		rows := 2 * p.N
