@@ -26,13 +26,17 @@ type convPush struct {
 	ph, pw, hp, wp int // backward data: phase and its pixel counts
 	rowsPerChunk   int // backward weight
 	groupsPerChunk int
+	blockBegin     int // backward weight, cpu: rows of each chunk this dispatch reduces
+	blockEnd       int
+	accumulate     bool
 }
 
-const convPushSize = 21 * 4
+const convPushSize = 24 * 4
 
 func (c convPush) bytes(p ref.Conv2D) []byte {
 	return vk.Push(p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride, p.Pad, p.P(), p.Q(),
-		c.off[0], c.off[1], c.off[2], c.wgn, c.ph, c.pw, c.hp, c.wp, c.rowsPerChunk, c.groupsPerChunk)
+		c.off[0], c.off[1], c.off[2], c.wgn, c.ph, c.pw, c.hp, c.wp, c.rowsPerChunk, c.groupsPerChunk,
+		c.blockBegin, c.blockEnd, c.accumulate)
 }
 
 func checkConv(op string, p ref.Conv2D) {
@@ -152,16 +156,20 @@ func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 }
 
 // weightChunks splits grad weight's reduction over the N*P output rows (n, p) into chunks of
-// rowsPerChunk rows: enough chunks to fill the device, none shorter than a few thousand pixels
-// (cpu) or a few hundred (gpu), and the partials within one storage binding. The split depends
-// only on the shape and the device, so results are bit-identical from run to run.
-func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk int) {
+// rowsPerChunk rows, reduced in parallel into separate partials: enough chunks to fill the device,
+// none shorter than a few thousand pixels (cpu) or a few hundred (gpu), and the partials within one
+// storage binding. The cpu kernels reduce each chunk in blocks of blockRows rows, one dispatch
+// each, sized so a block of x and dy stays in a CPU's L2 cache (but at least 256 pixels, so adding
+// to the partials costs little next to the block's arithmetic); the gpu kernels take a chunk at
+// once. The split depends only on the shape and the device, so results are bit-identical from
+// run to run.
+func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk, blockRows int) {
 	rows, pix := p.N*p.P(), p.N*p.P()*p.Q()
 	rsck := p.R * p.S * p.C * p.K
 	var want, minPix int
 	if k.Variant == "cpu" {
 		tiles := ceilDiv(p.R*p.S*p.C, cpuTile) * ceilDiv(p.K, cpuTile)
-		want, minPix = ceilDiv(4096, tiles), 2048
+		want, minPix = ceilDiv(2048, tiles), 2048
 	} else {
 		l := gpuLocal(&k.Ctx.Caps)
 		groups := ceilDiv(p.R*p.S*p.C, 4*int(l[1])) * ceilDiv(p.K, 4*int(l[0]))
@@ -169,14 +177,22 @@ func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk int) {
 	}
 	chunks = max(1, min(want, pix/minPix, int(k.Ctx.Caps.MaxStorageBufferRange/uint64(4*rsck))))
 	rowsPerChunk = ceilDiv(rows, chunks)
-	return ceilDiv(rows, rowsPerChunk), rowsPerChunk
+	chunks = ceilDiv(rows, rowsPerChunk)
+	blockRows = rowsPerChunk
+	if k.Variant == "cpu" {
+		const cacheBytes = 256 << 10
+		bytesPerPix := 4 * (p.C*p.Stride*p.Stride + p.K) // x under the taps, and dy
+		blockPix := max(cacheBytes/bytesPerPix, 256)
+		blockRows = min(rowsPerChunk, max(1, blockPix/p.Q()))
+	}
+	return chunks, rowsPerChunk, blockRows
 }
 
 // Conv2DWeightScratch is the size in float32s of the partial-sum buffer Conv2DBackwardWeight
 // needs for p on this device; 0 means none (pass the zero Binding).
 func (k *Kernels) Conv2DWeightScratch(p ref.Conv2D) int {
 	checkConv("Conv2DWeightScratch", p)
-	chunks, _ := k.weightChunks(p)
+	chunks, _, _ := k.weightChunks(p)
 	if chunks == 1 {
 		return 0
 	}
@@ -189,7 +205,7 @@ func (k *Kernels) Conv2DWeightScratch(p ref.Conv2D) int {
 // Fastest with C % 4 == 0 and K % 4 == 0.
 func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
 	checkConv("Conv2DBackwardWeight", p)
-	chunks, rpc := k.weightChunks(p)
+	chunks, rpc, blk := k.weightChunks(p)
 	rsck := p.R * p.S * p.C * p.K
 	out := span{dw, 0, rsck}
 	if chunks > 1 {
@@ -198,8 +214,11 @@ func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scrat
 		}
 		out = span{scratch, 0, chunks * rsck}
 	}
-	k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, p, convPush{rowsPerChunk: rpc}, p.R*p.S*p.C, p.K, chunks,
-		span{x, 0, p.N * p.H * p.W * p.C}, span{dy, 0, p.N * p.P() * p.Q() * p.K}, out)
+	for b0 := 0; b0 < rpc; b0 += blk {
+		cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0}
+		k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, p, cp, p.R*p.S*p.C, p.K, chunks,
+			span{x, 0, p.N * p.H * p.W * p.C}, span{dy, 0, p.N * p.P() * p.Q() * p.K}, out)
+	}
 	if chunks > 1 {
 		sb, soff, _ := k.operand(scratch, 0, chunks*rsck, vk.Storage)
 		db, doff, _ := k.operand(dw, 0, rsck, vk.Storage)

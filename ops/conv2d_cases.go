@@ -22,7 +22,7 @@ func convName(p ref.Conv2D) string {
 
 // conv2dShapes: odd sizes on purpose. C and K multiples of 4 (the vec4 kernels) and not (the scalar
 // ones), tiles of 8 with tails, batch 1 to 8, 1x1 to 7x7 kernels, strides 1 to 3, padding 0 to 3,
-// images smaller than a tile, and reductions long enough to be split into several chunks.
+// images smaller than a tile, and grad-weight reductions long enough to be split into chunks and blocks.
 var conv2dShapes = []ref.Conv2D{
 	{N: 1, H: 5, W: 5, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 3, H: 7, W: 6, C: 3, K: 5, R: 3, S: 3, Stride: 1, Pad: 1},
@@ -42,6 +42,8 @@ var conv2dShapes = []ref.Conv2D{
 	{N: 3, H: 8, W: 8, C: 20, K: 3, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 5, H: 29, W: 29, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 8, H: 24, W: 24, C: 3, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 4, H: 16, W: 16, C: 64, K: 64, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 blocks
+	{N: 8, H: 24, W: 24, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 chunks of 3 uneven blocks
 }
 
 func conv2dCases() []Case {

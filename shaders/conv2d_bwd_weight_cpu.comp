@@ -2,7 +2,10 @@
 // Rows are the R*S*C taps (r, s, c), columns the K channels, the reduction the output pixels (n, p, q):
 // dw[r,s,c,k] = sum x[n, p*st-pad+r, q*st-pad+s, c] * dy[n,p,q,k]. Chunk z (a range of rowsPerChunk
 // output rows (n, p)) writes its 8x8 register tiles to slice z of the partial buffer (or straight to dw
-// when there is one chunk); conv2d_wsum adds the slices in a fixed order. vec4 loads along c (x) and k
+// when there is one chunk); conv2d_wsum adds the slices in a fixed order. A chunk is reduced in blocks
+// of rows, one dispatch each, the first writing and the others adding to the slice: a block's x and dy
+// stay in the cache while every tile passes over them (lavapipe runs a workgroup's subgroups one after
+// another, so without blocks each of them would stream the whole chunk from memory). vec4 loads along c (x) and k
 // (dy) need C % 4 == 0 and K % 4 == 0; SCALAR takes any C and K.
 #version 450
 #include "common.glsl"
@@ -14,7 +17,7 @@
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
 layout(set = 0, binding = 1) uniform samplerBuffer DY; // (N, P, Q, K)
-layout(std430, set = 0, binding = 2) writeonly buffer Out { float o[]; }; // (chunks, R, S, C, K)
+layout(std430, set = 0, binding = 2) buffer Out { float o[]; }; // (chunks, R, S, C, K)
 
 #ifdef SCALAR
 #define G TM  // rows handled one at a time
@@ -54,8 +57,10 @@ void main() {
 	[[unroll]] for (uint i = 0; i < TM; i++)
 		[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
 
-	uint rowEnd = min((chunk + 1) * p.rowsPerChunk, p.N * p.P);
-	for (uint np = chunk * p.rowsPerChunk; np < rowEnd; np++) {
+	uint rowEnd = min(chunk * p.rowsPerChunk + min(p.blockEnd, p.rowsPerChunk), p.N * p.P);
+	uint rowBegin = chunk * p.rowsPerChunk + p.blockBegin;
+	if (p.accumulate != 0 && rowBegin >= rowEnd) return; // this chunk is shorter: nothing to add
+	for (uint np = rowBegin; np < rowEnd; np++) {
 		uint n = np / p.P;
 		int hq = int((np % p.P) * p.st);
 		uint xr[G];
@@ -100,7 +105,7 @@ void main() {
 		uint row = base + (m0 + i) * p.K + n0;
 		[[unroll]] for (uint j = 0; j < TN; j++) {
 			if (n0 + j >= p.K) break;
-			o[row + j] = acc[i][j];
+			o[row + j] = p.accumulate != 0 ? o[row + j] + acc[i][j] : acc[i][j];
 		}
 	}
 }

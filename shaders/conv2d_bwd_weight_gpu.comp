@@ -1,7 +1,7 @@
 // conv2d_bwd_weight_gpu.comp: partial dw (R, S, C, K) over one chunk of the reduction, with shared-memory
 // tiles (gemm_gpu.glsl): rows the R*S*C taps, columns K, reduction the chunk's output pixels (n, p, q).
 // Chunk z writes slice z of the partial buffer (or dw itself when there is one chunk); conv2d_wsum adds
-// the slices in a fixed order.
+// the slices in a fixed order. Blocks of a chunk in later dispatches add to the slice (accumulate).
 #version 450
 #include "common.glsl"
 #include "conv2d_common.glsl"
@@ -9,7 +9,7 @@
 
 layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };   // (N, H, W, C)
 layout(std430, set = 0, binding = 1) readonly buffer DYBuf { float dy[]; }; // (N, P, Q, K)
-layout(std430, set = 0, binding = 2) writeonly buffer Out { float o[]; };   // (chunks, R, S, C, K)
+layout(std430, set = 0, binding = 2) buffer Out { float o[]; };   // (chunks, R, S, C, K)
 
 int rr[MAX_SLOTS], ss[MAX_SLOTS];
 uint cc[MAX_SLOTS];
@@ -33,7 +33,10 @@ float loadA(uint slot, uint j) { // j = (n*P + p)*Q + q
 
 float loadB(uint j, uint k) { return dy[p.off1 + j * p.K + k]; }
 
-void storeC(uint row, uint k, float v) { o[p.off2 + (chunk * p.R * p.S * p.C + row) * p.K + k] = v; }
+void storeC(uint row, uint k, float v) {
+	uint i = p.off2 + (chunk * p.R * p.S * p.C + row) * p.K + k;
+	o[i] = p.accumulate != 0 ? o[i] + v : v;
+}
 
 void main() {
 	uint RSC = p.R * p.S * p.C;
@@ -44,6 +47,9 @@ void main() {
 	g %= p.groupsPerChunk;
 	uint gm = g / groupsN, gn = g % groupsN;
 	if (gm * BM >= RSC) return;
-	uint j0 = chunk * p.rowsPerChunk * p.Q, j1 = min((chunk + 1) * p.rowsPerChunk, p.N * p.P) * p.Q;
+	// This dispatch's block of the chunk's rows (the whole chunk unless the dispatcher splits it).
+	uint j0 = (chunk * p.rowsPerChunk + p.blockBegin) * p.Q;
+	uint j1 = min(chunk * p.rowsPerChunk + min(p.blockEnd, p.rowsPerChunk), p.N * p.P) * p.Q;
+	if (p.accumulate != 0 && j0 >= j1) return;
 	gemm_block(RSC, p.K, j0, j1, gm * BM, gn * BN, false, true);
 }

@@ -8,4 +8,6 @@ layout(push_constant) uniform Push {
 	uint ph, pw, Hp, Wp;   // backward data: the phase (h % st, w % st) and how many rows and columns have it
 	uint rowsPerChunk;     // backward weight: output rows (n, p) per reduction chunk
 	uint groupsPerChunk;   // backward weight: workgroups per chunk
+	uint blockBegin, blockEnd; // backward weight, cpu: this dispatch's rows of each chunk (relative to its start)
+	uint accumulate;       // backward weight, cpu: add to the partials of the previous blocks
 } p;
