@@ -20,16 +20,14 @@ import (
 
 func init() {
 	S, T := vk.Storage, vk.TexelVec4
-	for _, v := range []string{"", "_texel"} {
-		G := S // the kind of the gradients (and of the norms' inputs)
-		if v != "" {
-			G = T
-		}
-		register("optim_sgd"+v, kernelDef{module: "optim_sgd" + v, bindings: []vk.DescKind{S, G, S, S, S}, push: 16, spec: localWideK})
-		register("optim_lars"+v, kernelDef{module: "optim_lars" + v, bindings: []vk.DescKind{S, G, S, S, S, S}, push: 16, spec: localWideK})
-		register("optim_adamw"+v, kernelDef{module: "optim_adamw" + v, bindings: []vk.DescKind{S, G, S, S, S, S}, push: 16, spec: localWideK})
-		register("optim_norms"+v, kernelDef{module: "optim_norms" + v, bindings: []vk.DescKind{G, G, S, S, S, S}, push: 12, spec: localWide})
+	for _, o := range []string{"sgd", "lars", "adamw"} {
+		register("optim_"+o, kernelDef{module: "optim_" + o, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localWideK})
+		// Texel variant: gradients as texels, and read-only texel views of
+		// the parameters and momentum (bindings 6, 7) beside their storage views.
+		register("optim_"+o+"_texel", kernelDef{module: "optim_" + o + "_texel", bindings: []vk.DescKind{S, T, S, S, S, S, T, T}, push: 16, spec: localWideK})
 	}
+	register("optim_norms", kernelDef{module: "optim_norms", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: localWide})
+	register("optim_norms_texel", kernelDef{module: "optim_norms_texel", bindings: []vk.DescKind{T, T, S, S, S, S}, push: 12, spec: localWide})
 	register("optim_norms_final", kernelDef{module: "optim_norms_final", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
 }
 
@@ -112,11 +110,15 @@ func optimCheck(op string, nParams, nSegs int, segs, hyper vk.Binding, hyperLen 
 	}
 }
 
-// optimDispatch records an update kernel over nParams elements; binds[1]
-// (the gradients) goes through the texel variant where it can.
-func (k *Kernels) optimDispatch(s *vk.Seq, name string, nParams int, push []byte, binds ...vk.Binding) {
-	if t, ok := k.texels(nParams, &binds[1]); ok {
-		binds[1], name = t[0], name+"_texel"
+// optimDispatch records an update kernel over nParams elements. extra is
+// binding 5 (AdamW's v, LARS's scratch; hyper again for SGD). The texel
+// variant also reads params and mom (binds 0 and 2) through texel views.
+func (k *Kernels) optimDispatch(s *vk.Seq, name string, nParams int, push []byte, params, grads, mom, segs, hyper, extra vk.Binding) {
+	binds := []vk.Binding{params, grads, mom, segs, hyper, extra}
+	if t, ok := k.texels(nParams, &grads, &params, &mom); ok {
+		name = name + "_texel"
+		binds = append(binds, t[1], t[2])
+		binds[1] = t[0]
 	}
 	p := k.pipe(name)
 	per := int(p.Spec[0]) * wideVec4 * 4
@@ -131,7 +133,7 @@ func (k *Kernels) optimDispatch(s *vk.Seq, name string, nParams int, push []byte
 // hyper: SGDHyper.
 func (k *Kernels) SGDStep(s *vk.Seq, nParams, nSegs int, params, grads, mom, segs, hyper vk.Binding, nesterov bool) {
 	optimCheck("SGDStep", nParams, nSegs, segs, hyper, SGDHyperLen, map[string]vk.Binding{"params": params, "grads": grads, "mom": mom})
-	k.optimDispatch(s, "optim_sgd", nParams, vk.Push(nParams, nSegs, nesterov, 0), params, grads, mom, segs, hyper)
+	k.optimDispatch(s, "optim_sgd", nParams, vk.Push(nParams, nSegs, nesterov, 0), params, grads, mom, segs, hyper, hyper)
 }
 
 // LARSStep records one step of LARS as the SimCLR reference code does it:

@@ -25,7 +25,7 @@ var sourceHashes = map[string]string{
 	"max_pool.comp":              "23a0a6ea364adb1b405454287d3306a6cb62ab54dadcbcd628c06d86c515a8ab",
 	"ntxent.comp":                "d7a825874970be83b76dd77372763155bb0f897889cea15107a6d0c2bdfba113",
 	"ntxent_bwd.comp":            "6b25668b596fadb1bae1a601b251dde4b0d85c1faa76b3221d3e15a1b046e413",
-	"optim.comp":                 "eaa58b5968b9b20cf59b814b966677405f967601c9c1a88cfe2455aecc1bed45",
+	"optim.comp":                 "f6732ae74fdd42b2603c55adc130fcffdbb0e634be9591c4257e49b4caf0d6a9",
 	"optim_norms.comp":           "ab846cd734b62355f0785300a335cbe311837c881e8004316cf73ee00708265f",
 	"reduce.comp":                "14d79393a601bd4062d63546cc40729e634ae9dfce3e11b3c5200c32b949d2b2",
 	"relu.comp":                  "ac72468b1e635b14f4411447a70914ed0d593046f52b784706900cb98717c756",

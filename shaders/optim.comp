@@ -7,6 +7,9 @@
 // over each overlap: vec4s in the aligned middle, scalars at the edges.
 // Hyperparameters come from the hyper buffer (see ops.SGDHyper,
 // ops.LARSHyper, ops.AdamWHyper), so a recorded step replays with new values.
+// With -DTEXEL the gradients, and the parameters and momentum through
+// second read-only views (bindings 6 and 7), are read as texels; every
+// element is read and then written by one invocation only.
 #version 450
 #include "common.glsl"
 #include "load.glsl"
@@ -36,69 +39,70 @@ layout(std430, set = 0, binding = 5) buffer V4 { vec4 v4[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Scratch { float scratch[]; };
 #endif
 
-// The update of one element (T = float) or four (T = vec4) of segment s.
+#ifdef TEXEL
+INPUT4(6, wt)
+INPUT4(7, mt)
+#define W1(i) LOAD1(wt, i)
+#define W4(i) LOAD(wt, i)
+#define M1(i) LOAD1(mt, i)
+#define M4(i) LOAD(mt, i)
+#else
+#define W1(i) w1[i]
+#define W4(i) w4[i]
+#define M1(i) m1[i]
+#define M4(i) m4[i]
+#endif
+#define G1(i) LOAD1(grads, i)
+#define G4(i) LOAD(grads, i)
+
+// The update of one element (T = float, suffix 1) or four (vec4, suffix 4)
+// of a segment; ex: excluded, trust: LARS's ratio.
 #if defined(SGD)
 // hyper: lr, momentum, wd.
-#define UPDATE(T, W, G, M, i)                                                   \
+#define UPDATE(T, S, i)                                                         \
 	{                                                                           \
 		float lr = hyper[0], mom = hyper[1], wd = hyper[2];                     \
-		T w = W[i], g = G(i);                                                   \
+		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) g += wd * w;                                                   \
 		T d = g;                                                                \
 		if (mom != 0.0) {                                                       \
-			T v = mom * M[i] + g;                                               \
-			M[i] = v;                                                           \
+			T v = mom * M##S(i) + g;                                            \
+			m##S[i] = v;                                                        \
 			d = p.nesterov != 0 ? g + mom * v : v;                              \
 		}                                                                       \
-		W[i] = w - lr * d;                                                      \
+		w##S[i] = w - lr * d;                                                   \
 	}
 #elif defined(LARS)
 // hyper: lr, momentum, wd, eta; scratch[trust_off + s] is the trust ratio (1 when excluded).
-#define UPDATE(T, W, G, M, i)                                                   \
+#define UPDATE(T, S, i)                                                         \
 	{                                                                           \
 		float mom = hyper[1], wd = hyper[2];                                    \
 		float scaled = hyper[0] * trust;                                        \
-		T w = W[i], g = G(i);                                                   \
+		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) g += wd * w;                                                   \
-		T v = mom * M[i] + scaled * g;                                          \
-		M[i] = v;                                                               \
-		W[i] = w - (p.nesterov != 0 ? mom * v + scaled * g : v);                \
+		T v = mom * M##S(i) + scaled * g;                                       \
+		m##S[i] = v;                                                            \
+		w##S[i] = w - (p.nesterov != 0 ? mom * v + scaled * g : v);             \
 	}
 #elif defined(ADAMW)
 // hyper: see ops.AdamWHyper.
-#define UPDATE_V(T, W, G, M, V, i)                                              \
+#define UPDATE(T, S, i)                                                         \
 	{                                                                           \
 		float b1 = hyper[1], b2 = hyper[2], eps = hyper[3];                     \
 		float step_size = hyper[6], bc2sqrt = hyper[7], decay = hyper[8];       \
 		float omb1 = hyper[9], omb2 = hyper[10];                                \
-		T w = W[i], g = G(i);                                                   \
+		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) w *= decay;                                                    \
-		T m = b1 * M[i] + omb1 * g;                                             \
-		T v = b2 * V[i] + omb2 * g * g;                                         \
-		M[i] = m;                                                               \
-		V[i] = v;                                                               \
-		W[i] = w - step_size * m / (sqrt(v) / bc2sqrt + eps);                   \
+		T m = b1 * M##S(i) + omb1 * g;                                          \
+		T v = b2 * v##S[i] + omb2 * g * g;                                      \
+		m##S[i] = m;                                                            \
+		v##S[i] = v;                                                            \
+		w##S[i] = w - step_size * m / (sqrt(v) / bc2sqrt + eps);                \
 	}
 #endif
 
-#define G1(i) LOAD1(grads, i)
-#define G4(i) LOAD(grads, i)
-
-void upd1(uint e, bool ex, float trust) {
-#ifdef ADAMW
-	UPDATE_V(float, w1, G1, m1, v1, e)
-#else
-	UPDATE(float, w1, G1, m1, e)
-#endif
-}
-
-void upd4(uint q, bool ex, float trust) {
-#ifdef ADAMW
-	UPDATE_V(vec4, w4, G4, m4, v4, q)
-#else
-	UPDATE(vec4, w4, G4, m4, q)
-#endif
-}
+void upd1(uint e, bool ex, float trust) UPDATE(float, 1, e)
+void upd4(uint q, bool ex, float trust) UPDATE(vec4, 4, q)
 
 void main() {
 	uint wg = gl_WorkGroupSize.x, lid = gl_LocalInvocationID.x;
