@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/vkclr
 export VKCLR_VALIDATE_TESTS ?= 1
 
-.PHONY: all deps build shaders lint test demo bench clean fuzz
+.PHONY: all deps build shaders lint test demo bench gpu-bundle clean fuzz
 
 all: build
 
@@ -47,5 +47,14 @@ demo: build
 	$(BIN) train --preset demo --out $(DEMO_RUN)
 	$(BIN) eval linear --checkpoint $(DEMO_RUN)/last.safetensors --data fashion-mnist --subset 10000 --epochs 30 --baseline random
 
+# vkclr's training step beside PyTorch's (CPU, all cores) on this machine, in one run.
+bench: build
+	@tools/bench/deps.sh
+	@tools/bench/compare.sh $(BIN)
+
+# The binaries and loader a GPU machine without Go or network needs (see tools/gpu/README.md).
+gpu-bundle: deps
+	tools/gpu/bundle.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin gpu-bundle
