@@ -54,8 +54,9 @@ type span struct {
 
 // convDispatch records one conv kernel (base + "_cpu_v4", "_cpu_s" or "_gpu") whose output is an
 // M x cols matrix, repeated for `chunks` reduction chunks. The cpu style needs k.Variant "cpu" and
-// both inputs bindable as texel buffers (vec4 when vec4 is set); otherwise the gpu style runs.
-func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4 bool, p ref.Conv2D, cp convPush, M, cols, chunks int, in0, in1, out span) {
+// both inputs bindable as texel buffers (vec4 when vec4 is set, and then an output offset that is
+// a multiple of 4 float32s when vec4Out is set); otherwise the gpu style runs.
+func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref.Conv2D, cp convPush, M, cols, chunks int, in0, in1, out span) {
 	ob, ooff, ok := k.operand(out.b, out.first, out.n, vk.Storage)
 	if !ok {
 		panic(fmt.Sprintf("ops.%s: output of %d bytes exceeds the device's storage-buffer range", base, 4*out.n))
@@ -63,7 +64,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4 bool, p ref.Conv2D, 
 	cp.off[2] = ooff
 	if k.Variant == "cpu" {
 		kinds := []vk.DescKind{vk.TexelVec4, vk.TexelFloat}
-		if !vec4 {
+		if !vec4 || (vec4Out && ooff%4 != 0) {
 			kinds = kinds[1:]
 		}
 		for _, kind := range kinds {
@@ -104,7 +105,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4 bool, p ref.Conv2D, 
 // (a ResNet-18 layer1 activation at 2x512 images is 256 MiB, twice lavapipe's limit).
 func (k *Kernels) batchPieces(p ref.Conv2D) int {
 	perImage := 4 * uint64(max(p.H*p.W*p.C, p.P()*p.Q()*p.K))
-	return max(1, min(p.N, int(k.Ctx.Caps.MaxStorageBufferRange/perImage)))
+	return max(1, min(p.N, int(k.storageLimit()/perImage)))
 }
 
 // Conv2DForward records y = conv2d(x, w): rows are the N*P*Q output pixels, columns the K channels,
@@ -120,7 +121,7 @@ func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
 		if n0 > 0 {
 			s.NoBarrier() // pieces write disjoint outputs
 		}
-		k.convDispatch(s, "conv2d_fwd", p.C%4 == 0 && p.K%4 == 0, q, convPush{}, q.N*P*Q, p.K, 1,
+		k.convDispatch(s, "conv2d_fwd", p.C%4 == 0 && p.K%4 == 0, true, q, convPush{}, q.N*P*Q, p.K, 1,
 			span{x, n0 * img, q.N * img}, span{w, 0, p.R * p.S * p.C * p.K}, span{y, n0 * out, q.N * out})
 	}
 }
@@ -148,7 +149,7 @@ func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 				}
 				first = false
 				cp := convPush{ph: ph, pw: pw, hp: hp, wp: wp}
-				k.convDispatch(s, "conv2d_bwd_data", p.K%4 == 0, q, cp, q.N*hp*wp, p.C, 1,
+				k.convDispatch(s, "conv2d_bwd_data", p.K%4 == 0, false, q, cp, q.N*hp*wp, p.C, 1,
 					span{dy, n0 * out, q.N * out}, span{w, 0, p.R * p.S * p.C * p.K}, span{dx, n0 * img, q.N * img})
 			}
 		}
@@ -216,7 +217,7 @@ func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scrat
 	}
 	for b0 := 0; b0 < rpc; b0 += blk {
 		cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0}
-		k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, p, cp, p.R*p.S*p.C, p.K, chunks,
+		k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, false, p, cp, p.R*p.S*p.C, p.K, chunks,
 			span{x, 0, p.N * p.H * p.W * p.C}, span{dy, 0, p.N * p.P() * p.Q() * p.K}, out)
 	}
 	if chunks > 1 {

@@ -136,6 +136,18 @@ func (g gemm) vec4able() bool {
 	return aFast%4 == 0 && g.lda%4 == 0 && bFast%4 == 0 && g.ldb%4 == 0
 }
 
+// testStorageLimit, when not 0, lowers the storage range the dispatchers plan pieces for, so tests
+// reach the splitting paths with small tensors.
+var testStorageLimit uint64
+
+// storageLimit is the largest storage binding the dispatchers plan for.
+func (k *Kernels) storageLimit() uint64 {
+	if testStorageLimit > 0 {
+		return min(testStorageLimit, k.Ctx.Caps.MaxStorageBufferRange)
+	}
+	return k.Ctx.Caps.MaxStorageBufferRange
+}
+
 // gemm records g, splitting C by rows when it exceeds the device's storage-buffer range.
 // bias is bound only in mode gemmBias.
 func (k *Kernels) gemm(s *vk.Seq, g gemm, a, b, bias, c vk.Binding) {
@@ -143,7 +155,7 @@ func (k *Kernels) gemm(s *vk.Seq, g gemm, a, b, bias, c vk.Binding) {
 		panic(fmt.Sprintf("ops: gemm with empty dimensions %+v", g))
 	}
 	rows := g.M
-	if lim := int(k.Ctx.Caps.MaxStorageBufferRange / uint64(4*g.ldc)); lim < g.M {
+	if lim := int(k.storageLimit() / uint64(4*g.ldc)); lim < g.M {
 		rows = max(lim&^7, 8)
 	}
 	for m0 := 0; m0 < g.M; m0 += rows {

@@ -12,7 +12,11 @@
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
 layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
+#ifdef SCALAR
 layout(std430, set = 0, binding = 2) writeonly buffer Y { float y[]; }; // (N, P, Q, K)
+#else
+layout(std430, set = 0, binding = 2) writeonly buffer Y { vec4 y[]; }; // (N, P, Q, K / 4)
+#endif
 
 void main() {
 	uint M = p.N * p.P * p.Q;
@@ -86,9 +90,17 @@ void main() {
 	[[unroll]] for (uint i = 0; i < TM; i++) {
 		if (m0 + i >= M) break;
 		uint row = p.off2 + (m0 + i) * p.K + n0;
+#ifdef SCALAR
 		[[unroll]] for (uint j = 0; j < TN; j++) {
 			if (n0 + j >= p.K) break;
 			y[row + j] = acc[i][j];
 		}
+#else
+		// vec4 stores: lavapipe turns every storage access into a per-lane loop, so fewer is faster.
+		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+			if (n0 + j >= p.K) break;
+			y[(row + j) / 4] = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+		}
+#endif
 	}
 }

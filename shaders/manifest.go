@@ -14,7 +14,7 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_data_gpu.comp":   "a0b54d80434a52278c8492e55e9eaf915024ab0b20710facb60126af42b1fe1d",
 	"conv2d_bwd_weight_cpu.comp": "a81f546503a4b6a3a630cf1f7adb9f3204640f73183ab45aa1869c154148edd0",
 	"conv2d_bwd_weight_gpu.comp": "0bd22aa75e4d0be73625ea5b434e63ef8f2689b49c35eb9a64b0b829747f81f7",
-	"conv2d_fwd_cpu.comp":        "9a9294a579a1f17f3414673dc283847eaa50da6660f9f055b9c64d1abf67d7cb",
+	"conv2d_fwd_cpu.comp":        "d4e63d910ec61b5dead7144979f964798415ce82efcb401cf0f06dcc3c967288",
 	"conv2d_fwd_gpu.comp":        "ca44eca666cd9e0a4c7293159a2c5b3aa49082536289cb6bfe6c618be9c49018",
 	"conv2d_wsum.comp":           "87d72e401870766e145a01fb8d8dd881e8903d6202f1208c3aef1ddd8959c0ef",
 	"gemm_cpu.comp":              "11a1afddeb2c37e76efb65a5119528b502b7fc6649a3e1b57362ef501b3e26f1",
