@@ -12,8 +12,8 @@ import (
 
 func init() {
 	S := vk.Storage
-	register("global_avg_pool_bwd", kernelDef{module: "global_avg_pool_bwd", bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
-	register("global_avg_pool_bwd_vec4", kernelDef{module: "global_avg_pool_bwd_vec4", bindings: []vk.DescKind{S, S}, push: 12, spec: localWide})
+	register("global_avg_pool_bwd", kernelDef{module: "global_avg_pool_bwd", bindings: []vk.DescKind{S, S}, push: 12, spec: local1D})
+	register("global_avg_pool_bwd_vec4", kernelDef{module: "global_avg_pool_bwd_vec4", bindings: []vk.DescKind{S, S}, push: 12, spec: local1D})
 	for _, v := range []string{"", "_vec4", "_texel"} {
 		I := S // the kind of x
 		if v == "_texel" {
@@ -66,7 +66,7 @@ func (k *Kernels) GlobalAvgPoolBackward(s *vk.Seq, N, H, W, C int, dy, dx vk.Bin
 	need(op, "dy", dy, N*C)
 	need(op, "dx", dx, N*H*W*C)
 	v, cg := k.groups(C, &dy, 0, dx)
-	k.dispatch1D(s, "global_avg_pool_bwd"+v, N*H*W*cg, vk.Push(N, H*W, cg), dy, dx)
+	k.dispatch1D(s, "global_avg_pool_bwd"+v, N*cg, vk.Push(N, H*W, cg), dy, dx)
 }
 
 // poolPhases is the number of window phases per dimension in the

@@ -1,6 +1,6 @@
 // global_avg_pool.comp: y[n,c] = mean over the H*W pixels of x[n,h,w,c]
-// (one invocation per image and channel group), and with -DBACKWARD
-// dx[n,h,w,c] = dy[n,c] / (H*W) (one invocation per element of dx).
+// and with -DBACKWARD dx[n,h,w,c] = dy[n,c] / (H*W), one invocation per
+// image and channel group either way.
 // N batch, HW = H*W pixels, CG channel groups (C, or C/4 with -DVEC4).
 #version 450
 #include "common.glsl"
@@ -34,8 +34,9 @@ void main() {
 	for (uint hw = 0; hw < p.HW; hw++) acc += LOAD(x, (n * p.HW + hw) * p.CG + c);
 	y[i] = acc / float(p.HW);
 #else
-	if (i >= p.N * p.HW * p.CG) return;
-	uint c = i % p.CG, n = i / (p.HW * p.CG);
-	dx[i] = dy[n * p.CG + c] / float(p.HW);
+	if (i >= p.N * p.CG) return;
+	uint n = i / p.CG, c = i - n * p.CG;
+	T g = dy[i] / float(p.HW);
+	for (uint hw = 0; hw < p.HW; hw++) dx[(n * p.HW + hw) * p.CG + c] = g;
 #endif
 }

@@ -19,7 +19,7 @@ var sourceHashes = map[string]string{
 	"conv2d_wsum.comp":           "87d72e401870766e145a01fb8d8dd881e8903d6202f1208c3aef1ddd8959c0ef",
 	"gemm_cpu.comp":              "11a1afddeb2c37e76efb65a5119528b502b7fc6649a3e1b57362ef501b3e26f1",
 	"gemm_gpu.comp":              "3f591c7f09f25c965d0623ceb7047a5d88a4146eba57f2eb0d4e31defd2b763b",
-	"global_avg_pool.comp":       "363a8ad8fa4d25acfc54e72f2a0883c47001c9f492135c594961af52f93446f4",
+	"global_avg_pool.comp":       "952c4867dc75688b75544457c0516ba491cc3c95d2d767741f90b7dc033afbc7",
 	"l2_normalize.comp":          "cf6271773dd409168d45d76ab16cb79bb498ca5a616204389dd70d7b248b594b",
 	"linear_bias_grad.comp":      "96cdcc2a23b24b058ed09ba9bcd88a211470b88bd319661ac1135cd8e705a02e",
 	"max_pool.comp":              "23a0a6ea364adb1b405454287d3306a6cb62ab54dadcbcd628c06d86c515a8ab",
