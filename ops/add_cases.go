@@ -1,3 +1,4 @@
+// Test and bench rows of the residual Add and AddReLU.
 package ops
 
 import (

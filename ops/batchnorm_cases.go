@@ -1,3 +1,4 @@
+// Test and bench rows of batchnorm: training forward, eval and backward, with and without the fused ReLU.
 package ops
 
 import (

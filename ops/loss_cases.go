@@ -1,3 +1,4 @@
+// Test and bench rows of L2 normalization, NT-Xent and softmax cross-entropy.
 package ops
 
 import (

@@ -1,3 +1,4 @@
+// Test and bench rows of the optimizers (SGD, LARS, AdamW) and the reductions (Sum, SegmentNorms, NonFinite).
 package ops
 
 import (

@@ -1,3 +1,4 @@
+// Test and bench rows of global average pooling and max pooling.
 package ops
 
 import (
