@@ -25,8 +25,9 @@ func init() {
 	}
 }
 
-// groups returns the kernel suffix and channel-group count for C channels;
-// with texel set, x (n floats) may be rebound for the texel variant.
+// groups returns the kernel suffix and channel-group count for C channels:
+// vec4 when C and every binding allow it, and then the texel variant with
+// x (n floats; 0 for none) rebound as texels where the device allows.
 func (k *Kernels) groups(C int, x *vk.Binding, n int, binds ...vk.Binding) (string, int) {
 	if !vec4OK(C, append(binds, *x)...) {
 		return "", C
