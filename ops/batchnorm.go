@@ -57,12 +57,9 @@ func (k *Kernels) BatchNormScratch(p ref.BatchNorm) int {
 	return max(2*ceilDiv(p.M, k.bnRows(p.M)), 4) * p.C
 }
 
-func (k *Kernels) bnCheck(op string, p ref.BatchNorm, partial vk.Binding) {
+func (k *Kernels) bnCheck(op string, p ref.BatchNorm) {
 	if p.M < 1 || p.C < 1 || !(p.Eps > 0) {
 		panic(fmt.Sprintf("ops.%s: invalid %+v", op, p))
-	}
-	if partial.Buf != nil {
-		need(op, "partial", partial, k.BatchNormScratch(p))
 	}
 }
 
@@ -99,7 +96,8 @@ func (k *Kernels) bnGrid(p ref.BatchNorm, inputs []*vk.Binding, others ...vk.Bin
 // BatchNormScratch(p) floats. y may not alias x.
 func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, y, mean, istd, runMean, runVar, partial vk.Binding) {
 	const op = "BatchNormForwardTrain"
-	k.bnCheck(op, p, partial)
+	k.bnCheck(op, p)
+	need(op, "partial", partial, k.BatchNormScratch(p))
 	if p.M < 2 {
 		panic(fmt.Sprintf("ops.%s: expected more than 1 value per channel, got M = %d", op, p.M))
 	}
@@ -129,7 +127,7 @@ func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x,
 // the linear probe. y may alias x.
 func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, runMean, runVar, y vk.Binding) {
 	const op = "BatchNormForwardEval"
-	k.bnCheck(op, p, vk.Binding{})
+	k.bnCheck(op, p)
 	need(op, "x", x, p.M*p.C)
 	need(op, "y", y, p.M*p.C)
 	need(op, "gamma", gamma, p.C)
@@ -148,7 +146,8 @@ func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, 
 // but not x or y; partial holds BatchNormScratch(p) floats.
 func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, dy, gamma, mean, istd, dx, dgamma, dbeta, partial vk.Binding) {
 	const op = "BatchNormBackward"
-	k.bnCheck(op, p, partial)
+	k.bnCheck(op, p)
+	need(op, "partial", partial, k.BatchNormScratch(p))
 	need(op, "x", x, p.M*p.C)
 	need(op, "dy", dy, p.M*p.C)
 	need(op, "dx", dx, p.M*p.C)
