@@ -42,7 +42,7 @@ var conv2dShapes = []ref.Conv2D{
 	{N: 3, H: 8, W: 8, C: 20, K: 3, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 5, H: 29, W: 29, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 8, H: 24, W: 24, C: 3, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
-	{N: 4, H: 16, W: 16, C: 64, K: 64, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 blocks
+	{N: 8, H: 16, W: 16, C: 64, K: 64, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 blocks
 	{N: 8, H: 24, W: 24, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 chunks of 3 uneven blocks
 }
 
