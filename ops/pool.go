@@ -22,6 +22,10 @@ func init() {
 		register("global_avg_pool"+v, kernelDef{module: "global_avg_pool" + v, bindings: []vk.DescKind{I, S}, push: 12, spec: local1D})
 		register("max_pool"+v, kernelDef{module: "max_pool" + v, bindings: []vk.DescKind{I, S}, push: 56, spec: local1D})
 		register("max_pool_bwd"+v, kernelDef{module: "max_pool_bwd" + v, bindings: []vk.DescKind{I, S, S}, push: 56, spec: local1D})
+		if v != "" { // the 3x3 window unrolled
+			register("max_pool"+v+"_3x3", kernelDef{module: "max_pool" + v + "_3x3", bindings: []vk.DescKind{I, S}, push: 56, spec: local1D})
+			register("max_pool_bwd"+v+"_3x3", kernelDef{module: "max_pool_bwd" + v + "_3x3", bindings: []vk.DescKind{I, S, S}, push: 56, spec: local1D})
+		}
 	}
 }
 
@@ -79,6 +83,15 @@ func poolPush(p ref.MaxPool, cg, ph, pw int) []byte {
 	return vk.Push(p.N, p.H, p.W, cg, p.P(), p.Q(), p.R, p.S, p.Stride, p.Pad, ph, pw, PH, PW)
 }
 
+// win3 is the suffix of the unrolled 3x3 kernels, which exist for the vec4
+// and texel variants.
+func win3(p ref.MaxPool, v string) string {
+	if p.R == 3 && p.S == 3 && v != "" {
+		return "_3x3"
+	}
+	return ""
+}
+
 func checkMaxPool(op string, p ref.MaxPool) {
 	checkDims(op, p.N, p.H, p.W, p.C, p.R, p.S, p.Stride)
 	if p.Pad < 0 || 2*p.Pad > p.R || 2*p.Pad > p.S || p.H+2*p.Pad < p.R || p.W+2*p.Pad < p.S {
@@ -94,6 +107,7 @@ func (k *Kernels) MaxPool(s *vk.Seq, p ref.MaxPool, x, y vk.Binding) {
 	need(op, "x", x, p.N*p.H*p.W*p.C)
 	need(op, "y", y, p.N*p.P()*p.Q()*p.C)
 	v, cg := k.groups(p.C, &x, p.N*p.H*p.W*p.C, y)
+	v += win3(p, v)
 	k.dispatch1D(s, "max_pool"+v, p.N*p.P()*p.Q()*cg, poolPush(p, cg, 0, 0), x, y)
 }
 
@@ -109,6 +123,7 @@ func (k *Kernels) MaxPoolBackward(s *vk.Seq, p ref.MaxPool, x, dy, dx vk.Binding
 	need(op, "dy", dy, p.N*p.P()*p.Q()*p.C)
 	need(op, "dx", dx, p.N*p.H*p.W*p.C)
 	v, cg := k.groups(p.C, &x, p.N*p.H*p.W*p.C, dy, dx)
+	v += win3(p, v)
 	s.Fill(vk.Binding{Buf: dx.Buf, Off: dx.Off, Size: uint64(4 * p.N * p.H * p.W * p.C)}, 0)
 	PH, PW := poolPhases(p)
 	for ph := 0; ph < PH; ph++ {

@@ -22,7 +22,7 @@ var sourceHashes = map[string]string{
 	"global_avg_pool.comp":       "952c4867dc75688b75544457c0516ba491cc3c95d2d767741f90b7dc033afbc7",
 	"l2_normalize.comp":          "cf6271773dd409168d45d76ab16cb79bb498ca5a616204389dd70d7b248b594b",
 	"linear_bias_grad.comp":      "96cdcc2a23b24b058ed09ba9bcd88a211470b88bd319661ac1135cd8e705a02e",
-	"max_pool.comp":              "23a0a6ea364adb1b405454287d3306a6cb62ab54dadcbcd628c06d86c515a8ab",
+	"max_pool.comp":              "63a49ec28ce28bb187c70f7933aa15a83b87aaa42d525a9ad5a44b2f81b31f59",
 	"ntxent.comp":                "d7a825874970be83b76dd77372763155bb0f897889cea15107a6d0c2bdfba113",
 	"ntxent_bwd.comp":            "6b25668b596fadb1bae1a601b251dde4b0d85c1faa76b3221d3e15a1b046e413",
 	"optim.comp":                 "f6732ae74fdd42b2603c55adc130fcffdbb0e634be9591c4257e49b4caf0d6a9",

@@ -5,15 +5,22 @@
 // the windows of one phase never overlap and each adds its dy to its own
 // argmax; ops.MaxPoolBackward zeroes dx and records the phases in order.
 // N batch, H W input, P Q output, CG channel groups (C, or C/4 with -DVEC4),
-// R S window, st stride, pad padding.
+// R S window, st stride, pad padding. -DWIN3 fixes the window at 3x3 so
+// the scan unrolls: a loop with push-constant bounds costs about 3x more on
+// lavapipe. The scan is predicated (clamped loads, a validity mask) rather
+// than branching around the padding.
 #version 450
 #include "common.glsl"
 #include "load.glsl"
 //!variant vec4 -DVEC4=1
 //!variant texel -DVEC4=1 -DTEXEL=1
+//!variant vec4_3x3 -DVEC4=1 -DWIN3=1
+//!variant texel_3x3 -DVEC4=1 -DTEXEL=1 -DWIN3=1
 //!variant bwd -DBACKWARD=1
 //!variant bwd_vec4 -DBACKWARD=1 -DVEC4=1
 //!variant bwd_texel -DBACKWARD=1 -DVEC4=1 -DTEXEL=1
+//!variant bwd_vec4_3x3 -DBACKWARD=1 -DVEC4=1 -DWIN3=1
+//!variant bwd_texel_3x3 -DBACKWARD=1 -DVEC4=1 -DTEXEL=1 -DWIN3=1
 
 #ifdef VEC4
 #define T vec4
@@ -39,23 +46,33 @@ bvec4 gt(vec4 a, vec4 b) { return greaterThan(a, b); }
 bool orb(bool a, bool b) { return a || b; }
 bvec4 orb(bvec4 a, bvec4 b) { return bvec4(a.x || b.x, a.y || b.y, a.z || b.z, a.w || b.w); }
 
+#ifdef WIN3
+#define RR 3u
+#define SS 3u
+#else
+#define RR p.R
+#define SS p.S
+#endif
+
 // window_max scans window (oh, ow) of image n, channel group c; best is the
 // maximum and at its pixel h*W + w within the image, per channel.
 void window_max(uint n, uint oh, uint ow, uint c, out T best, out I at) {
 	best = T(0.0);
 	at = I(-1);
 	bool first = true;
-	for (uint r = 0; r < p.R; r++) {
+	[[unroll]] for (uint r = 0; r < RR; r++) {
 		int ih = int(oh * p.st + r) - int(p.pad);
-		if (ih < 0 || ih >= int(p.H)) continue;
-		for (uint s = 0; s < p.S; s++) {
+		bool row_ok = ih >= 0 && ih < int(p.H);
+		uint ihc = uint(clamp(ih, 0, int(p.H) - 1));
+		[[unroll]] for (uint s = 0; s < SS; s++) {
 			int iw = int(ow * p.st + s) - int(p.pad);
-			if (iw < 0 || iw >= int(p.W)) continue;
-			T v = LOAD(x, ((n * p.H + uint(ih)) * p.W + uint(iw)) * p.CG + c);
-			B take = first ? B(true) : orb(gt(v, best), isnan(v));
+			bool valid = row_ok && iw >= 0 && iw < int(p.W);
+			uint iwc = uint(clamp(iw, 0, int(p.W) - 1));
+			T v = LOAD(x, ((n * p.H + ihc) * p.W + iwc) * p.CG + c);
+			B take = valid ? (first ? B(true) : orb(gt(v, best), isnan(v))) : B(false);
 			best = mix(best, v, take);
-			at = mix(at, I(ih * int(p.W) + iw), take);
-			first = false;
+			at = mix(at, I(int(ihc * p.W + iwc)), take);
+			first = first && !valid;
 		}
 	}
 }
