@@ -29,7 +29,7 @@ type benchRow struct {
 func benchOps(args []string) error {
 	fs := newFlags("bench ops", "bench ops [--device N] [--op SUBSTR] [--json] [--reps R] [--variant cpu|gpu]")
 	device := fs.String("device", "", "device index or name substring (default: the best)")
-	opFilter := fs.String("op", "", "only rows whose op or shape contains this substring")
+	opFilter := fs.String("op", "", "only rows whose op or shape contains this substring (or one of several, comma-separated)")
 	asJSON := fs.Bool("json", false, "print one JSON object per row")
 	reps := fs.Int("reps", 5, "op instances per timed run; the median is reported")
 	variant := fs.String("variant", "", "kernel style: cpu or gpu (default: from the device)")
@@ -44,8 +44,11 @@ func benchOps(args []string) error {
 	}
 	var cases []ops.BenchCase
 	for _, c := range ops.BenchCases() {
-		if *opFilter == "" || strings.Contains(c.Op, *opFilter) || strings.Contains(c.Shape, *opFilter) {
-			cases = append(cases, c)
+		for _, f := range strings.Split(*opFilter, ",") {
+			if strings.Contains(c.Op, f) || strings.Contains(c.Shape, f) {
+				cases = append(cases, c)
+				break
+			}
 		}
 	}
 	if len(cases) == 0 {
