@@ -273,17 +273,17 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 			fold()
 		case AddReLU, ReLU:
 			n := g.Tensors[l.Out].Len()
-			to, fold := dst(l.In)
-			k.ReLUBackward(s, n, d.Act(l.Out), dy, to)
-			fold()
+			// Both inputs of an AddReLU get the same gradient: where the
+			// first one's is fresh, the second is a buffer copy (a memcpy on
+			// CPU drivers) instead of another masking pass.
+			fresh := !written[l.In]
+			reluBackwardInto(k, s, n, d.Act(l.Out), dy, d.Grad(l.In), written, l.In)
 			if l.Kind == AddReLU {
-				// Both inputs get the same gradient: a buffer copy (a memcpy
-				// on CPU drivers) instead of a second masking pass.
-				if !written[l.In2] {
+				if fresh && !written[l.In2] {
 					written[l.In2] = true
-					s.Copy(d.Grad(l.In2), to)
+					s.Copy(d.Grad(l.In2), d.Grad(l.In))
 				} else {
-					k.Add(s, n, d.Grad(l.In2), to, d.Grad(l.In2))
+					reluBackwardInto(k, s, n, d.Act(l.Out), dy, d.Grad(l.In2), written, l.In2)
 				}
 			}
 		case MaxPool:
@@ -305,4 +305,15 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 			fold()
 		}
 	}
+}
+
+// reluBackwardInto writes dy*[y>0] into dx, or adds it when tensor t
+// already has a gradient contribution.
+func reluBackwardInto(k *ops.Kernels, s *vk.Seq, n int, y, dy, dx vk.Binding, written []bool, t int) {
+	if written[t] {
+		k.ReLUBackwardAdd(s, n, y, dy, dx)
+		return
+	}
+	written[t] = true
+	k.ReLUBackward(s, n, y, dy, dx)
 }
