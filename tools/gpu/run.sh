@@ -125,14 +125,16 @@ run "ops.test" 60 "${tenv[@]}" ./ops.test -test.v -test.run TestOps
 run "vk.test" 30 "${tenv[@]}" ./vk.test -test.v
 run "model.test" 60 "${tenv[@]}" ./model.test -test.v
 
-if timeout 60 python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
+left=$((budget - $(elapsed)))
+[ "$left" -gt 60 ] && left=60
+if [ "$left" -ge 5 ] && timeout "$left" python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
 	export PYTHONUNBUFFERED=1
 	for tf in off on; do
 		run "torch w64 b64 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 64 --batch-size 64 --steps 20 --warmup 5 --json
 		run "torch w16 b256 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 16 --batch-size 256 --steps 20 --warmup 5 --json
 	done
 else
-	log "=== torch: SKIPPED (python3 -c 'import torch; assert torch.cuda.is_available()' failed)"
+	log "=== torch: SKIPPED (budget spent, or python3 -c 'import torch; assert torch.cuda.is_available()' failed)"
 	summary="$summary$(printf '%-22s %-18s %s' "torch" "skipped" "-")"$'\n'
 fi
 
