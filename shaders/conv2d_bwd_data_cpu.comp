@@ -56,9 +56,9 @@ void main() {
 					a[i] = ok[i] ? v : vec4(0.0);
 				}
 				[[unroll]] for (uint j = 0; j < TN; j++) b[j] = ld4(Wt, wrow + wc[j] + k);
-				[[unroll]] for (uint kk = 0; kk < 4; kk++)
-					[[unroll]] for (uint i = 0; i < TM; i++)
-						[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
+				[[unroll]] for (uint i = 0; i < TM; i++)
+					[[unroll]] for (uint j = 0; j < TN; j++)
+						[[unroll]] for (uint kk = 0; kk < 4; kk++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
 			}
 #ifdef SCALAR
 			for (; k < p.K; k++) {

@@ -72,9 +72,9 @@ void main() {
 						b[4 * g][cc] = v.x; b[4 * g + 1][cc] = v.y; b[4 * g + 2][cc] = v.z; b[4 * g + 3][cc] = v.w;
 					}
 #endif
-				[[unroll]] for (uint cc = 0; cc < 4; cc++)
-					[[unroll]] for (uint i = 0; i < TM; i++)
-						[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i][cc], b[j][cc], acc[i][j]);
+				[[unroll]] for (uint i = 0; i < TM; i++)
+					[[unroll]] for (uint j = 0; j < TN; j++)
+						[[unroll]] for (uint cc = 0; cc < 4; cc++) acc[i][j] = fma(a[i][cc], b[j][cc], acc[i][j]);
 			}
 #ifdef SCALAR
 			for (; c < p.C; c++) { // C % 4 channels left over

@@ -90,9 +90,9 @@ void main() {
 				b[4 * g][kk] = v.x; b[4 * g + 1][kk] = v.y; b[4 * g + 2][kk] = v.z; b[4 * g + 3][kk] = v.w;
 			}
 #endif
-		[[unroll]] for (uint kk = 0; kk < 4; kk++)
-			[[unroll]] for (uint i = 0; i < TM; i++)
-				[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
+		[[unroll]] for (uint i = 0; i < TM; i++)
+			[[unroll]] for (uint j = 0; j < TN; j++)
+				[[unroll]] for (uint kk = 0; kk < 4; kk++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
 	}
 	for (; k < p.K; k++) { // tail of a K that is not a multiple of 4 (never in the vec4 layouts that need K % 4 == 0)
 		float a[TM], b[TN];
