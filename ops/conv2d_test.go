@@ -1,12 +1,14 @@
 package ops
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
 )
 
 // TestSplitLargeTensors runs the conv2d and matmul rows with the storage range lowered to 1 KiB,
@@ -78,4 +80,41 @@ func pushFields(t *testing.T, src string) int {
 		}
 	}
 	return n
+}
+
+// TestConv2DBackwardWeightRepeats checks that grad weight, reduced in chunks and blocks, gives
+// bit-identical results when the same recording runs again (exact resume depends on it).
+func TestConv2DBackwardWeightRepeats(t *testing.T) {
+	p := ref.Conv2D{N: 8, H: 24, W: 24, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1}
+	for _, v := range []string{"cpu", "gpu"} {
+		k := kernels(t, v)
+		nw := p.R * p.S * p.C * p.K
+		bufs, free, err := newBuffers(k, p.N*p.H*p.W*p.C, p.N*p.P()*p.Q()*p.K, nw, k.Conv2DWeightScratch(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scratch := vk.Binding{}
+		if k.Conv2DWeightScratch(p) > 0 {
+			scratch = bufs[3].All()
+		}
+		s := k.Ctx.NewSeq()
+		k.Conv2DBackwardWeight(s, p, bufs[0].All(), bufs[1].All(), bufs[2].All(), scratch)
+		var runs [2][]float32
+		for i := range runs {
+			if err := s.Run(); err != nil {
+				t.Fatal(err)
+			}
+			runs[i] = make([]float32, nw)
+			if err := k.Ctx.DownloadF32(runs[i], bufs[2].All()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		free()
+		for i := range runs[0] {
+			if math.Float32bits(runs[0][i]) != math.Float32bits(runs[1][i]) {
+				t.Fatalf("%s: element %d differs between runs: %v, %v", v, i, runs[0][i], runs[1][i])
+			}
+		}
+	}
 }
