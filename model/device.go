@@ -117,8 +117,9 @@ func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error
 	alloc := func(what string, floats int) (*vk.Buffer, error) {
 		n := uint64(4 * max(floats, 1))
 		if n > limit {
-			return nil, fmt.Errorf("%s needs %s, over this device's maxStorageBufferRange (%s): use a smaller batch (at most %d images)",
-				what, vk.FormatBytes(n), vk.FormatBytes(limit), uint64(g.Batch)*limit/n)
+			fit := uint64(g.Batch) * limit / n
+			return nil, fmt.Errorf("%s needs %s for %d images, over this device's maxStorageBufferRange (%s): at most %d images fit one pass (for training, where each image gives two views: --batch-size %d or less)",
+				what, vk.FormatBytes(n), g.Batch, vk.FormatBytes(limit), fit, fit/2)
 		}
 		b, err := c.NewBuffer(n)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/vkclr/vkclr/ops"
@@ -145,4 +146,43 @@ func compareDevice(t *testing.T, k *ops.Kernels, cfg Config, batch int) {
 	must(c.DownloadF32(state, w.State.All()))
 	check("running stats", state, cpu.State, ops.Tol{Atol: 1e-4, Rtol: 1e-3, Why: "float32 statistics"})
 	t.Logf("loss %.6f", loss)
+}
+
+// TestDeviceRefusesOversizedTensor: an activation over the device's
+// storage-buffer range is refused up front, naming a batch size that fits.
+func TestDeviceRefusesOversizedTensor(t *testing.T) {
+	c, err := vk.Open(vk.Options{NoPipelineCache: true})
+	if errors.Is(err, vk.ErrNoDevice) {
+		t.Skipf("no Vulkan device on this machine: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	k, err := ops.New(c, ops.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := uint64(4 * 32 * 32 * 64) // one image's layer1 activation at width 64
+	batch := int(c.Caps.MaxStorageBufferRange/per) + 2
+	if batch > 4096 {
+		t.Skipf("this device's storage range (%d bytes) would need a batch of %d", c.Caps.MaxStorageBufferRange, batch)
+	}
+	g, err := Build(DefaultConfig(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWeights(c, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Release()
+	want := fmt.Sprintf("--batch-size %d or less", (batch-2)/2)
+	if _, err := NewDevice(k, g, w, true); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("oversized activation: %v (want it to say %q)", err, want)
+	}
+	// What NewDevice allocated before the refusal was released.
+	if now, _ := c.MemoryInUse(); now > 2*(w.Params.Size()+w.State.Size()) {
+		t.Errorf("%d bytes still allocated after the refusal", now)
+	}
 }
