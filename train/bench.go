@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/vkclr/vkclr/model"
-	"github.com/vkclr/vkclr/vk"
 )
 
 // StepBench is one `vkclr bench step` measurement.
@@ -98,4 +97,3 @@ func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
 	return b, nil
 }
 
-var _ = vk.FormatBytes

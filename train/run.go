@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/vkclr/vkclr/model"
 	"github.com/vkclr/vkclr/train/augment"
 	"github.com/vkclr/vkclr/train/data"
 	"github.com/vkclr/vkclr/train/plot"
@@ -262,4 +261,3 @@ func LoadRun(dir string) (Config, error) {
 	return cfg, nil
 }
 
-var _ = model.Config{}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -459,4 +458,3 @@ func (t *Trainer) saveCheckpoint(name string, epoch int) error {
 	return t.G.Save(filepath.Join(t.Cfg.Out, name), ck)
 }
 
-var _ = os.Stdout
