@@ -96,4 +96,3 @@ func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
 	b.Overhead = b.StepMs / b.DeviceMs
 	return b, nil
 }
-

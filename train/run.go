@@ -260,4 +260,3 @@ func LoadRun(dir string) (Config, error) {
 	cfg.Out = dir
 	return cfg, nil
 }
-

@@ -457,4 +457,3 @@ func (t *Trainer) saveCheckpoint(name string, epoch int) error {
 	}
 	return t.G.Save(filepath.Join(t.Cfg.Out, name), ck)
 }
-
