@@ -52,9 +52,10 @@ func (w *Weights) Release() {
 	w.State.Release()
 }
 
-// Device is a graph on a Vulkan device: every activation (and, for
-// training, its gradient) has a buffer planned once for the batch size and
-// reused every step; parameters and statistics come from Weights.
+// Device is a graph on a Vulkan device: every activation has a buffer, and
+// for training the activation gradients share the buffers of PlanGrads; all
+// are planned once for the batch size and reused every step. Parameters and
+// statistics come from Weights.
 type Device struct {
 	G     *Graph
 	K     *ops.Kernels
@@ -78,12 +79,12 @@ func (g *Graph) MemoryPlan(train bool, scratchFloats int) Plan {
 	var p Plan
 	p.Params = uint64(4 * (g.NParams + g.NState))
 	maxT := 0
-	for i, t := range g.Tensors {
+	for _, t := range g.Tensors {
 		p.Activations += uint64(4 * t.Len())
-		if train && i != g.Input {
-			p.ActGrads += uint64(4 * t.Len())
-		}
 		maxT = max(maxT, t.Len())
+	}
+	if train {
+		p.ActGrads = uint64(4 * g.PlanGrads().Floats())
 	}
 	if train {
 		p.Grads = uint64(4 * g.NParams)
@@ -141,12 +142,21 @@ func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error
 		if d.acts[i], err = alloc("activation "+t.Name, t.Len()); err != nil {
 			return fail(err)
 		}
-		if train && i != g.Input {
-			if d.dacts[i], err = alloc("gradient of "+t.Name, t.Len()); err != nil {
+		maxT = max(maxT, t.Len())
+	}
+	if train {
+		plan := g.PlanGrads()
+		shared := make([]*vk.Buffer, len(plan.Sizes))
+		for i := range shared {
+			if shared[i], err = alloc(fmt.Sprintf("activation gradients (buffer %d of %d)", i+1, len(shared)), plan.Sizes[i]); err != nil {
 				return fail(err)
 			}
 		}
-		maxT = max(maxT, t.Len())
+		for t, slot := range plan.Slot {
+			if slot >= 0 {
+				d.dacts[t] = shared[slot]
+			}
+		}
 	}
 	if d.work, err = alloc("kernel scratch", ScratchFloats(k, g)); err != nil {
 		return fail(err)

@@ -156,3 +156,44 @@ func TestInitStatistics(t *testing.T) {
 		t.Error("running stats not (0, 1)")
 	}
 }
+
+// TestPlanGradsNoOverlap: no two gradients that are alive at the same time
+// in the backward pass share a buffer, and every written gradient has one.
+func TestPlanGradsNoOverlap(t *testing.T) {
+	for _, arch := range []string{"resnet18", "resnet50"} {
+		cfg := DefaultConfig()
+		cfg.Arch, cfg.Width, cfg.ProjBN = arch, 8, arch == "resnet50"
+		g, err := Build(cfg, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := g.PlanGrads()
+		birth, death := map[int]int{g.Output: -1}, map[int]int{}
+		for step, i := 0, len(g.Layers)-1; i >= 0; step, i = step+1, i-1 {
+			l := g.Layers[i]
+			for _, x := range g.written(l) {
+				if _, ok := birth[x]; !ok {
+					birth[x] = step
+				}
+			}
+			death[l.Out] = step
+		}
+		for a := range birth {
+			if p.Slot[a] < 0 || p.Sizes[p.Slot[a]] < g.Tensors[a].Len() {
+				t.Fatalf("%s: gradient of %s has no buffer large enough", arch, g.Tensors[a].Name)
+			}
+			for b := range birth {
+				if a < b && p.Slot[a] == p.Slot[b] && birth[a] <= death[b] && birth[b] <= death[a] {
+					t.Errorf("%s: %s and %s share a buffer while both alive", arch, g.Tensors[a].Name, g.Tensors[b].Name)
+				}
+			}
+		}
+		all := 0
+		for a := range birth {
+			all += g.Tensors[a].Len()
+		}
+		if p.Floats() > all/4 {
+			t.Errorf("%s: the plan holds %d floats, one buffer per gradient %d", arch, p.Floats(), all)
+		}
+	}
+}
