@@ -75,9 +75,6 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 	if ds.C != cfg.Model.InChannels {
 		cfg.Model.InChannels = ds.C
 	}
-	if ds.H != cfg.Model.ImageSize && cfg.Model.ImageSize == 0 {
-		cfg.Model.ImageSize = ds.H
-	}
 	if err := cfg.WriteJSON(filepath.Join(cfg.Out, ConfigFile)); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -108,9 +107,6 @@ func cmdTrain(args []string) error {
 	defer stop()
 	res, err := train.Run(ctx, s, cfg, *resume != "", os.Stderr)
 	if err != nil {
-		if errors.Is(err, vk.ErrDeviceLost) {
-			return fmt.Errorf("%w", err)
-		}
 		return err
 	}
 	fmt.Printf("trained %d steps in %s; checkpoint %s\n", res.Steps, res.Wall.Round(1e9), res.Checkpoint)
