@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,7 +162,11 @@ func (g *Graph) Load(path string) (*Checkpoint, error) {
 		if t.DType != safetensors.DTypeF32 && t.DType != "F16" && t.DType != "BF16" && t.DType != "F64" {
 			return nil, bad(name, "dtype %s, want a float type", t.DType)
 		}
-		return t.Float32s()
+		v, err := t.Float32s()
+		if err != nil {
+			return nil, err
+		}
+		return v, finite(path, name, v)
 	}
 	hasHead := false
 	for name := range f.Tensors {
@@ -215,6 +220,9 @@ func (g *Graph) Load(path string) (*Checkpoint, error) {
 		case known[name], strings.HasPrefix(name, "fc."):
 		case strings.HasPrefix(name, "optimizer."):
 			v, err := t.Float32s()
+			if err == nil {
+				err = finite(path, name, v)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -227,6 +235,17 @@ func (g *Graph) Load(path string) (*Checkpoint, error) {
 		}
 	}
 	return ck, nil
+}
+
+// finite refuses a tensor with NaN or Inf: the run that wrote it had
+// diverged, and everything computed from it would be NaN too.
+func finite(path, name string, v []float32) error {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%s: tensor %q: element %d is %v: the checkpoint holds non-finite values (the run that wrote it diverged); use an earlier checkpoint", path, name, i, x)
+		}
+	}
+	return nil
 }
 
 // MetaInt reads an integer from checkpoint metadata (0 when absent).

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,6 +133,19 @@ func TestCheckpointErrors(t *testing.T) {
 		{"foreign tensor", rewrite("extra.safetensors", func(f *safetensors.File) {
 			f.Add(safetensors.F32("layer5.0.conv1.weight", []int{1}, []float32{1}))
 		}), `"layer5.0.conv1.weight": not a tensor of resnet18`},
+		{"NaN weight", rewrite("nan.safetensors", func(f *safetensors.File) {
+			v, _ := f.Tensors["layer2.0.conv1.weight"].Float32s()
+			v[len(v)-1] = float32(math.NaN())
+			f.Tensors["layer2.0.conv1.weight"] = safetensors.F32("layer2.0.conv1.weight", f.Tensors["layer2.0.conv1.weight"].Shape, v)
+		}), `"layer2.0.conv1.weight": element`},
+		{"Inf running var", rewrite("inf.safetensors", func(f *safetensors.File) {
+			f.Tensors["bn1.running_var"] = safetensors.F32("bn1.running_var", []int{2}, []float32{1, float32(math.Inf(1))})
+		}), `"bn1.running_var": element 1 is +Inf`},
+		{"NaN optimizer state", rewrite("nanopt.safetensors", func(f *safetensors.File) {
+			v, _ := f.Tensors["optimizer.momentum"].Float32s()
+			v[0] = float32(math.NaN())
+			f.Tensors["optimizer.momentum"] = safetensors.F32("optimizer.momentum", []int{len(v)}, v)
+		}), `"optimizer.momentum": element 0 is NaN`},
 		{"no file", filepath.Join(dir, "nope.safetensors"), "no such file"},
 	} {
 		_, err := g.Load(tc.path)

@@ -6,12 +6,14 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"strings"
 
+	"github.com/vkclr/vkclr/internal/diskio"
 	"github.com/vkclr/vkclr/model"
 	"github.com/vkclr/vkclr/train/augment"
 )
@@ -161,13 +163,18 @@ func (c *Config) LRAt(step, stepsPerEpoch, totalSteps int) float64 {
 	return peak * 0.5 * (1 + math.Cos(math.Pi*p))
 }
 
-// WriteJSON writes the configuration to path.
+// WriteJSON writes the configuration to path atomically, and only when it
+// differs from what path holds (a resume with unchanged settings writes nothing).
 func (c *Config) WriteJSON(path string) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	b = append(b, '\n')
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return diskio.WriteFileAtomic(path, b)
 }
 
 // ReadConfig reads a run's config.json.

@@ -1,16 +1,18 @@
 package train
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/vkclr/vkclr/internal/diskio"
 	"github.com/vkclr/vkclr/train/augment"
 	"github.com/vkclr/vkclr/train/data"
 	"github.com/vkclr/vkclr/train/plot"
@@ -23,7 +25,7 @@ const (
 	LastCkpt    = "last.safetensors"
 )
 
-// testHookStep lets tests act after a step (as a signal would).
+// testHookStep lets tests act at the end of a step (as a signal arriving during it would).
 var testHookStep func(step int)
 
 // Record is one metrics.jsonl line: a step ("kind": "step") or an epoch.
@@ -75,9 +77,6 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 	if ds.C != cfg.Model.InChannels {
 		cfg.Model.InChannels = ds.C
 	}
-	if err := cfg.WriteJSON(filepath.Join(cfg.Out, ConfigFile)); err != nil {
-		return nil, err
-	}
 	t, err := NewTrainer(s, cfg, ds)
 	if err != nil {
 		return nil, err
@@ -93,6 +92,11 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		}
 		fmt.Fprintf(log, "resuming %s at step %d\n", cfg.Out, t.Step())
 	} else if err := t.Init(); err != nil {
+		return nil, err
+	}
+	// Written once the checkpoint has loaded, atomically, and only if the
+	// settings changed: a crash here leaves the folder resumable.
+	if err := cfg.WriteJSON(filepath.Join(cfg.Out, ConfigFile)); err != nil {
 		return nil, err
 	}
 	loader, err := augment.NewLoader(ds, t.Aug, augment.LoaderOptions{Batch: cfg.BatchSize, OutC: cfg.Model.DeviceInChannels(), Seed: cfg.Seed, DropLast: true})
@@ -115,40 +119,54 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 	}
 	res := &Result{}
 	start := time.Now()
+	savedAt := -1 // the step last.safetensors holds
+	save := func(name string, epoch int) error {
+		// Metrics reach the disk before the checkpoint that a resume trims them to.
+		if err := m.sync(); err != nil {
+			return err
+		}
+		if err := t.saveCheckpoint(name, epoch); err != nil {
+			return fmt.Errorf("%w\nthe run stopped; the checkpoint saved before is intact. Free space and resume with: vkclr train --resume %s", err, cfg.Out)
+		}
+		if name == LastCkpt {
+			savedAt = t.Step()
+		}
+		return nil
+	}
 	fmt.Fprintf(log, "training %s (width %d) on %s: %d images, batch %d, %d steps/epoch, %s on %s\n",
 		cfg.Model.Arch, cfg.Model.Width, cfg.Data, ds.N, cfg.BatchSize, loader.StepsPerEpoch(), cfg.Optimizer, s.Ctx.Caps.Name)
 	hooks := Hooks{
-		OnStep: func(st Step) {
-			if testHookStep != nil {
-				testHookStep(st.Step)
+		OnStep: func(st Step) error {
+			if cfg.LogEvery <= 1 || st.Step%cfg.LogEvery == 0 || st.Last {
+				return m.add(Record{Kind: "step", Step: st.Step, Epoch: st.Epoch + 1, Loss: st.Loss, Acc: st.Acc, LR: st.LR, ImgPerSec: st.ImgPerSec, Time: time.Since(start).Seconds()})
 			}
-			if cfg.LogEvery <= 1 || st.Step%cfg.LogEvery == 0 {
-				m.add(Record{Kind: "step", Step: st.Step, Epoch: st.Epoch + 1, Loss: st.Loss, Acc: st.Acc, LR: st.LR, ImgPerSec: st.ImgPerSec, Time: time.Since(start).Seconds()})
-			}
+			return nil
 		},
-		OnEpoch: func(epoch int, meanLoss float64) map[string]float64 {
+		OnEpoch: func(e EpochEnd) error {
 			extra := map[string]float64{}
-			if cfg.EvalEvery > 0 && epoch%cfg.EvalEvery == 0 {
+			if e.Complete && cfg.EvalEvery > 0 && e.Epoch%cfg.EvalEvery == 0 {
 				acc, err := t.KNN(knnTrain, knnTest, cfg.KNNK, 0.1)
 				if err != nil {
 					fmt.Fprintf(log, "kNN monitor failed: %v\n", err)
 				} else {
 					extra["knn_top1"] = acc
 					res.LastKNN = acc
-					fmt.Fprintf(log, "epoch %d: kNN top-1 %.2f%%\n", epoch, 100*acc)
+					fmt.Fprintf(log, "epoch %d: kNN top-1 %.2f%%\n", e.Epoch, 100*acc)
 				}
 			}
-			m.add(Record{Kind: "epoch", Step: t.Step(), Epoch: epoch, Loss: meanLoss, Time: time.Since(start).Seconds(), Extra: extra})
-			if err := t.saveCheckpoint(LastCkpt, epoch); err != nil {
-				fmt.Fprintf(log, "saving %s failed: %v\n", LastCkpt, err)
+			if err := m.add(Record{Kind: "epoch", Step: t.Step(), Epoch: e.Epoch, Loss: e.MeanLoss, Time: time.Since(start).Seconds(), Extra: extra}); err != nil {
+				return err
 			}
-			if cfg.SaveEvery > 0 && epoch%cfg.SaveEvery == 0 {
-				if err := t.saveCheckpoint(fmt.Sprintf("epoch-%04d.safetensors", epoch), epoch); err != nil {
-					fmt.Fprintf(log, "saving epoch checkpoint failed: %v\n", err)
+			if err := save(LastCkpt, t.Step()/loader.StepsPerEpoch()); err != nil {
+				return err
+			}
+			if e.Complete && cfg.SaveEvery > 0 && e.Epoch%cfg.SaveEvery == 0 {
+				if err := save(fmt.Sprintf("epoch-%04d.safetensors", e.Epoch), e.Epoch); err != nil {
+					return err
 				}
 			}
-			m.plots(cfg.Out)
-			return extra
+			m.plots(cfg.Out, log)
+			return nil
 		},
 	}
 	runErr := t.RunSteps(ctx, loader, hooks, log)
@@ -158,15 +176,16 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded):
 		res.Interrupted = true
 	default:
-		m.plots(cfg.Out)
+		m.plots(cfg.Out, log)
 		return res, runErr
 	}
-	epoch := t.Step() / loader.StepsPerEpoch()
-	if err := t.saveCheckpoint(LastCkpt, epoch); err != nil {
-		return res, fmt.Errorf("saving the final checkpoint: %w", err)
+	if savedAt != t.Step() {
+		if err := save(LastCkpt, t.Step()/loader.StepsPerEpoch()); err != nil {
+			return res, fmt.Errorf("saving the final checkpoint: %w", err)
+		}
+		m.plots(cfg.Out, log)
 	}
 	res.Checkpoint = last
-	m.plots(cfg.Out)
 	if res.Interrupted {
 		fmt.Fprintf(log, "interrupted after step %d; checkpoint saved. Resume with: vkclr train --resume %s\n", t.Step(), cfg.Out)
 	}
@@ -174,56 +193,85 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 }
 
 // metrics appends records to metrics.jsonl and keeps them for the plots.
+// The file is only ever appended to, except that a resume cuts it back to
+// the records its checkpoint had seen.
 type metrics struct {
 	f    *os.File
-	w    *bufio.Writer
+	w    io.Writer
+	path string
 	recs []Record
 }
 
-// openMetrics opens metrics.jsonl; on resume it keeps the lines up to the
-// resumed step, so the file reads like an uninterrupted run.
+// openMetrics opens metrics.jsonl for appending. On resume it first drops
+// the records after the checkpoint's step (the steps the resumed run will
+// redo) and a last line cut short by a crash, so the file reads like an
+// uninterrupted run's. A fresh run starts it empty.
 func openMetrics(dir string, resume bool, step int) (*metrics, error) {
 	path := filepath.Join(dir, MetricsFile)
-	m := &metrics{}
-	if resume {
-		if f, err := os.Open(path); err == nil {
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
-			for sc.Scan() {
-				var r Record
-				if json.Unmarshal(sc.Bytes(), &r) == nil && r.Step <= step {
-					m.recs = append(m.recs, r)
-				}
+	m := &metrics{path: path}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if !resume {
+		flags |= os.O_TRUNC
+	} else {
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("resuming: %w", err)
+		}
+		keep := 0
+		for line := 1; keep < len(b); line++ {
+			n := bytes.IndexByte(b[keep:], '\n')
+			if n < 0 {
+				break // cut short by a crash
 			}
-			f.Close()
+			var r Record
+			if err := json.Unmarshal(b[keep:keep+n], &r); err != nil {
+				return nil, fmt.Errorf("resuming: %s line %d is not a metrics record (%v); move the file aside to resume without it", path, line, err)
+			}
+			if r.Step > step {
+				break
+			}
+			m.recs = append(m.recs, r)
+			keep += n + 1
+		}
+		if keep < len(b) {
+			if err := os.Truncate(path, int64(keep)); err != nil {
+				return nil, fmt.Errorf("resuming: %w", err)
+			}
 		}
 	}
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	m.f, m.w = f, bufio.NewWriter(f)
-	for _, r := range m.recs {
-		b, _ := json.Marshal(r)
-		m.w.Write(append(b, '\n'))
+	m.f, m.w = f, diskio.Check(f, path)
+	return m, nil
+}
+
+// add appends r as one line; a failed write (a full disk) stops the run.
+func (m *metrics) add(r Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
 	}
-	return m, m.w.Flush()
-}
-
-func (m *metrics) add(r Record) {
+	if _, err := m.w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w\nthe run stopped; the last checkpoint is intact. Free space and resume with: vkclr train --resume %s", m.path, err, filepath.Dir(m.path))
+	}
 	m.recs = append(m.recs, r)
-	b, _ := json.Marshal(r)
-	m.w.Write(append(b, '\n'))
-	m.w.Flush()
+	return nil
 }
 
-func (m *metrics) close() {
-	m.w.Flush()
-	m.f.Close()
+func (m *metrics) sync() error {
+	if err := m.f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", m.path, err)
+	}
+	return nil
 }
 
-// plots writes loss.png, lr.png and knn.png; a plotting failure is not worth stopping a run for.
-func (m *metrics) plots(dir string) {
+func (m *metrics) close() { m.f.Close() }
+
+// plots writes loss.png, lr.png and knn.png. A plot that fails is reported
+// but does not stop the run: metrics.jsonl holds the data.
+func (m *metrics) plots(dir string, log io.Writer) {
 	var ls, lr, kn, el plot.Series
 	ls.Name, lr.Name, kn.Name, el.Name = "step loss", "learning rate", "kNN top-1", "epoch mean loss"
 	for _, r := range m.recs {
@@ -238,10 +286,15 @@ func (m *metrics) plots(dir string) {
 			}
 		}
 	}
-	_ = plot.LinePlot(filepath.Join(dir, "loss.png"), "NT-Xent loss", "step", "loss", ls, el)
-	_ = plot.LinePlot(filepath.Join(dir, "lr.png"), "learning rate", "step", "lr", lr)
+	errs := []error{
+		plot.LinePlot(filepath.Join(dir, "loss.png"), "NT-Xent loss", "step", "loss", ls, el),
+		plot.LinePlot(filepath.Join(dir, "lr.png"), "learning rate", "step", "lr", lr),
+	}
 	if len(kn.X) > 0 {
-		_ = plot.LinePlot(filepath.Join(dir, "knn.png"), "kNN top-1 (test)", "epoch", "accuracy %", kn)
+		errs = append(errs, plot.LinePlot(filepath.Join(dir, "knn.png"), "kNN top-1 (test)", "epoch", "accuracy %", kn))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(log, "warning: drawing the plots failed (metrics.jsonl holds the data): %v\n", err)
 	}
 }
 

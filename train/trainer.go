@@ -54,6 +54,7 @@ type Step struct {
 	Loss, Acc   float64
 	LR          float64
 	ImgPerSec   float64
+	Last        bool // the last step of its epoch or of the run (end or interruption)
 }
 
 // stepBuffers are the device buffers of the loss and the optimizer.
@@ -83,6 +84,11 @@ type Trainer struct {
 	bufs    []*vk.Buffer
 	step    int   // steps done
 	tracked int64 // batchnorm num_batches_tracked
+
+	// The current epoch's loss sum and step count, saved in checkpoints so
+	// an epoch resumed midway reports the mean an uninterrupted run would.
+	epochLoss  float64
+	epochSteps int
 }
 
 // NewTrainer builds the graph for cfg on s's device with fresh or given weights.
@@ -210,6 +216,8 @@ func (t *Trainer) Restore(ck *model.Checkpoint) error {
 	}
 	t.tracked = ck.BatchesTracked
 	t.step = model.MetaInt(ck.Meta, "step")
+	t.epochSteps = model.MetaInt(ck.Meta, "epoch_loss_steps")
+	t.epochLoss, _ = strconv.ParseFloat(ck.Meta["epoch_loss_sum"], 64)
 	return nil
 }
 
@@ -230,7 +238,8 @@ func (t *Trainer) Checkpoint(epoch int) (*model.Checkpoint, error) {
 	}
 	cfgJSON, _ := json.Marshal(t.Cfg)
 	ck.Meta = map[string]string{"epoch": strconv.Itoa(epoch), "step": strconv.Itoa(t.step), "train_config": string(cfgJSON),
-		"arch": t.Cfg.Model.Arch, "width": strconv.Itoa(t.Cfg.Model.Width), "stem": t.Cfg.Model.Stem, "dataset": t.Cfg.Data}
+		"arch": t.Cfg.Model.Arch, "width": strconv.Itoa(t.Cfg.Model.Width), "stem": t.Cfg.Model.Stem, "dataset": t.Cfg.Data,
+		"epoch_loss_sum": strconv.FormatFloat(t.epochLoss, 'g', -1, 64), "epoch_loss_steps": strconv.Itoa(t.epochSteps)}
 	return ck, nil
 }
 
@@ -304,18 +313,26 @@ func (t *Trainer) Close() {
 	}
 }
 
-// Hooks let the command line observe a run.
+// Hooks let the run folder observe a run. An error from a hook stops the
+// run and is returned (a metrics or checkpoint write that failed).
 type Hooks struct {
 	// OnStep is called after each step with its metrics.
-	OnStep func(Step)
-	// OnEpoch is called after each epoch with its mean loss; it may return
-	// extra metrics (the kNN monitor) to log.
-	OnEpoch func(epoch int, meanLoss float64) map[string]float64
+	OnStep func(Step) error
+	// OnEpoch is called at the end of each epoch, and at the end of a run
+	// that stops within an epoch (Complete false).
+	OnEpoch func(EpochEnd) error
+}
+
+// EpochEnd is what the end of an epoch reports.
+type EpochEnd struct {
+	Epoch    int // 1-based
+	MeanLoss float64
+	Complete bool // every step of the epoch ran
 }
 
 // RunSteps trains until the configured end or until ctx is cancelled (the
-// step in flight finishes first). It returns at an epoch boundary or at
-// cancellation; Step() says where.
+// step in flight finishes first, and an epoch it completes is ended). It
+// returns at the end or at cancellation; Step() says where.
 func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Hooks, log io.Writer) error {
 	c := &t.Cfg
 	spe := loader.StepsPerEpoch()
@@ -329,6 +346,9 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 	for t.step < total {
 		epoch := t.step / spe
 		first := t.step % spe
+		if first == 0 {
+			t.epochLoss, t.epochSteps = 0, 0
+		}
 		loader.Epoch(epoch)
 		// Resuming mid-epoch: the skipped batches are made and dropped, so
 		// the data of every later step is what an uninterrupted run sees.
@@ -339,13 +359,12 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 		}
 		last := min(spe, first+(total-t.step))
 		bar := progress.New(last-first, fmt.Sprintf("epoch %d/%d", epoch+1, (total+spe-1)/spe), log)
-		var sumLoss float64
-		var nLoss int
 		cur := 0
 		if _, err := loader.Next(t.b.staging[cur].Float32s()); err != nil {
 			return err
 		}
-		for i := first; i < last; i++ {
+		stopped := false
+		for i := first; i < last && !stopped; i++ {
 			t0 := time.Now()
 			lr := c.LRAt(t.step, spe, total)
 			t.setHyper(lr)
@@ -372,25 +391,35 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 			}
 			t.step++
 			t.tracked++
-			sumLoss += loss
-			nLoss++
-			st := Step{Step: t.step, Epoch: epoch, Loss: loss, Acc: acc, LR: lr, ImgPerSec: float64(2*c.BatchSize) / time.Since(t0).Seconds()}
+			t.epochLoss += loss
+			t.epochSteps++
+			if testHookStep != nil {
+				testHookStep(t.step)
+			}
+			stopped = ctx.Err() != nil
+			st := Step{Step: t.step, Epoch: epoch, Loss: loss, Acc: acc, LR: lr, ImgPerSec: float64(2*c.BatchSize) / time.Since(t0).Seconds(),
+				Last: i+1 == last || stopped}
 			bar.Set(i+1-first, fmt.Sprintf("loss %.4f acc %.3f lr %.4g img/s %.0f", loss, acc, lr, st.ImgPerSec))
 			if hooks.OnStep != nil {
-				hooks.OnStep(st)
+				if err := hooks.OnStep(st); err != nil {
+					bar.Finish()
+					return err
+				}
 			}
 			if c.Profile && t.step == 2 {
 				t.printProfile(log)
 			}
 			cur = 1 - cur
-			if ctx.Err() != nil {
-				bar.Finish()
-				return ctx.Err()
-			}
 		}
 		bar.Finish()
-		if last == spe && hooks.OnEpoch != nil {
-			hooks.OnEpoch(epoch+1, sumLoss/float64(max(nLoss, 1)))
+		if ended := t.step%spe == 0 || t.step == total; ended && hooks.OnEpoch != nil {
+			e := EpochEnd{Epoch: epoch + 1, MeanLoss: t.epochLoss / float64(max(t.epochSteps, 1)), Complete: t.step%spe == 0}
+			if err := hooks.OnEpoch(e); err != nil {
+				return err
+			}
+		}
+		if stopped {
+			return ctx.Err()
 		}
 	}
 	return nil

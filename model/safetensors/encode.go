@@ -3,7 +3,6 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
@@ -11,11 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vkclr/vkclr/internal/diskio"
 )
 
 // order returns f's tensors in the reference writer's data order: descending
@@ -162,59 +161,16 @@ func writeFile(path string, f *File, wrap func(io.Writer) io.Writer) (err error)
 	if err != nil {
 		return withPath(err, path)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("safetensors: save %s: create temporary file (is the directory writable?): %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	err = diskio.WriteAtomic(path, func(w io.Writer) error {
+		if wrap != nil {
+			w = wrap(w)
 		}
-	}()
-
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	var w io.Writer = bw
-	if wrap != nil {
-		w = wrap(bw)
-	}
-	if err := encode(w, ts, f.Metadata); err != nil {
-		return fmt.Errorf("safetensors: save %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("safetensors: save %s: %w", path, err)
-	}
-	// CreateTemp makes the file 0600; give it the mode os.Create would.
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("safetensors: save %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: save %s: sync (disk full or failing?): %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: save %s: %w", path, err)
-	}
-	// Sync the directory so the rename itself survives a power loss.
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("safetensors: save %s: sync directory: %w", path, err)
+		return encode(w, ts, f.Metadata)
+	})
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func withPath(err error, path string) error {
