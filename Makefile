@@ -1,7 +1,6 @@
 # vkclr: `make demo` (the main job) and `make test` work on a fresh Debian 12 machine with Go.
 GO ?= go
 BIN := bin/vkclr
-export VKCLR_VALIDATE_TESTS ?= 1
 
 .PHONY: all deps build shaders lint test demo bench gpu-bundle clean fuzz
 
@@ -10,8 +9,9 @@ all: build
 deps:
 	@tools/deps.sh
 
-build: deps
-	$(GO) build -o $(BIN) ./cmd/vkclr
+# Building installs nothing: `make deps` (or demo, test) installs the system packages.
+build:
+	@$(GO) build -o $(BIN) ./cmd/vkclr || { echo "build failed: missing Vulkan headers? run 'make deps' (installs libvulkan-dev and the rest)" >&2; exit 1; }
 
 # Recompile shaders/*.comp to shaders/spv/*.spv and the manifest.
 shaders: deps
@@ -21,7 +21,8 @@ lint: deps
 	@for f in shaders/spv/*.spv; do spirv-val --target-env vulkan1.2 $$f || exit 1; done
 	@echo "spirv-val: $$(ls shaders/spv/*.spv | wc -l) modules valid"
 
-# gofmt, go vet, SPIR-V validation, then every test with the validation layer on.
+# gofmt, go vet, SPIR-V validation, then every test with the validation layer on
+# (synchronization validation included: vk turns it on with the layer).
 test: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -42,7 +43,7 @@ fuzz:
 # The main job: pre-train the demo preset on Fashion-MNIST on the best Vulkan
 # device, then linear evaluation beside a random-init encoder.
 DEMO_RUN ?= runs/demo
-demo: build
+demo: deps build
 	@tools/deps.sh dataset-fashion-mnist
 	$(BIN) devices
 	rm -rf $(DEMO_RUN)
@@ -50,7 +51,7 @@ demo: build
 	$(BIN) eval linear --checkpoint $(DEMO_RUN)/last.safetensors --data fashion-mnist --subset 10000 --epochs 30 --baseline random
 
 # vkclr's training step beside PyTorch's (CPU, all cores) on this machine, in one run.
-bench: build
+bench: deps build
 	@tools/bench/deps.sh
 	@tools/bench/compare.sh $(BIN)
 

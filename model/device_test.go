@@ -151,7 +151,7 @@ func compareDevice(t *testing.T, k *ops.Kernels, cfg Config, batch int) {
 // TestDeviceRefusesOversizedTensor: an activation over the device's
 // storage-buffer range is refused up front, naming a batch size that fits.
 func TestDeviceRefusesOversizedTensor(t *testing.T) {
-	c, err := vk.Open(vk.Options{NoPipelineCache: true})
+	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
 	if errors.Is(err, vk.ErrNoDevice) {
 		t.Skipf("no Vulkan device on this machine: %v", err)
 	}

@@ -183,14 +183,16 @@ func Check(k *Kernels, c Case) (res Result) {
 }
 
 // Compare checks got against want under tl and returns the largest absolute
-// error and the normalized error. NaN or Inf where want is finite fails.
+// error and the normalized error. A non-finite value on either side must be
+// matched exactly by class (NaN by NaN, +Inf by +Inf, -Inf by -Inf), and is
+// left out of both errors.
 func Compare(got, want []float32, tl Tol) (maxErr, normErr float64, err error) {
 	var num, den float64
 	bad, first := 0, ""
 	for j := range want {
 		g, w := float64(got[j]), float64(want[j])
-		if math.IsNaN(g) || math.IsInf(g, 0) {
-			if !(math.IsNaN(w) || math.IsInf(w, 0)) {
+		if gc, wc := finiteClass(g), finiteClass(w); gc != 0 || wc != 0 {
+			if gc != wc {
 				return math.Inf(1), math.Inf(1), fmt.Errorf("element %d: got %v, want %v", j, g, w)
 			}
 			continue
@@ -216,6 +218,19 @@ func Compare(got, want []float32, tl Tol) (maxErr, normErr float64, err error) {
 		return maxErr, normErr, fmt.Errorf("normalized error %.3g > %.3g (%s)", normErr, tl.Nerr, tl.Why)
 	}
 	return maxErr, normErr, nil
+}
+
+// finiteClass is 0 for a finite x, 1 for NaN, 2 for +Inf, 3 for -Inf.
+func finiteClass(x float64) int {
+	switch {
+	case math.IsNaN(x):
+		return 1
+	case math.IsInf(x, 1):
+		return 2
+	case math.IsInf(x, -1):
+		return 3
+	}
+	return 0
 }
 
 func u32bytes(v []uint32) []byte {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vkclr/vkclr/vk"
+	"github.com/vkclr/vkclr/vk/vktest"
 )
 
 // Both kernel variants run every row on whatever device runs the tests
@@ -18,32 +19,27 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
-	if errors.Is(err, vk.ErrNoDevice) {
-		noDevice = err
-		os.Exit(m.Run())
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ops tests: opening the device:", err)
-		os.Exit(1)
-	}
-	testKernels = map[string]*Kernels{}
-	for _, v := range []string{"cpu", "gpu"} {
-		k, err := New(c, Options{Variant: v})
+	os.Exit(vktest.Main(m, "ops", func() func() {
+		c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
+		if errors.Is(err, vk.ErrNoDevice) {
+			noDevice = err
+			return nil
+		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "ops tests:", err)
+			fmt.Fprintln(os.Stderr, "ops tests: opening the device:", err)
 			os.Exit(1)
 		}
-		testKernels[v] = k
-	}
-	before := vk.ValidationMessages()
-	code := m.Run()
-	c.Close()
-	if n := vk.ValidationMessages() - before; n != 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "ops tests: %d validation message(s)\n", n)
-		code = 1
-	}
-	os.Exit(code)
+		testKernels = map[string]*Kernels{}
+		for _, v := range []string{"cpu", "gpu"} {
+			k, err := New(c, Options{Variant: v})
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "ops tests:", err)
+				os.Exit(1)
+			}
+			testKernels[v] = k
+		}
+		return c.Close
+	}))
 }
 
 func kernels(t *testing.T, variant string) *Kernels {

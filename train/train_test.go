@@ -16,27 +16,24 @@ import (
 
 	"github.com/vkclr/vkclr/model"
 	"github.com/vkclr/vkclr/vk"
+	"github.com/vkclr/vkclr/vk/vktest"
 )
 
 var testSession *Session
 
 func TestMain(m *testing.M) {
-	s, err := OpenSession("", true)
-	if err != nil && !errors.Is(err, vk.ErrNoDevice) {
-		fmt.Fprintln(os.Stderr, "train tests:", err)
-		os.Exit(1)
-	}
-	testSession = s
-	before := vk.ValidationMessages()
-	code := m.Run()
-	if s != nil {
-		s.Close()
-	}
-	if n := vk.ValidationMessages() - before; n != 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "train tests: %d validation message(s)\n", n)
-		code = 1
-	}
-	os.Exit(code)
+	os.Exit(vktest.Main(m, "train", func() func() {
+		s, err := OpenSession("", true)
+		if errors.Is(err, vk.ErrNoDevice) {
+			return nil
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "train tests:", err)
+			os.Exit(1)
+		}
+		testSession = s
+		return s.Close
+	}))
 }
 
 func session(t *testing.T) *Session {

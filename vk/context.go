@@ -65,7 +65,8 @@ type Options struct {
 	// Device picks a physical device: "" for the best, an index ("1"), or a
 	// case-insensitive substring of its name ("llvmpipe").
 	Device string
-	// Validate enables VK_LAYER_KHRONOS_validation; messages go to Logger and
+	// Validate enables VK_LAYER_KHRONOS_validation, synchronization validation
+	// included (a missing barrier is a message); messages go to Logger and
 	// are counted (ValidationMessages). Also on with VKCLR_VALIDATE=1.
 	Validate bool
 	// Logger receives validation messages; nil means log.Default().

@@ -51,12 +51,13 @@ static int has_layer(const char *name) {
 	return 0;
 }
 
-static int has_instance_ext(const char *name) {
+// has_instance_ext looks in the loader's and drivers' extensions, or in layer's when not NULL.
+static int has_instance_ext(const char *layer, const char *name) {
 	PFN_vkEnumerateInstanceExtensionProperties f = (PFN_vkEnumerateInstanceExtensionProperties)gipa(NULL, "vkEnumerateInstanceExtensionProperties");
 	uint32_t n = 0;
-	if (f(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+	if (f(layer, &n, NULL) != VK_SUCCESS || n == 0) return 0;
 	VkExtensionProperties props[n];
-	f(NULL, &n, props);
+	f(layer, &n, props);
 	for (uint32_t i = 0; i < n; i++)
 		if (strcmp(props[i].extensionName, name) == 0) return 1;
 	return 0;
@@ -65,14 +66,25 @@ static int has_instance_ext(const char *name) {
 // vkclr_create_instance returns VK_ERROR_LAYER_NOT_PRESENT when validation is asked for and missing.
 VkResult vkclr_create_instance(int validate, VkInstance *out, VkDebugUtilsMessengerEXT *msg) {
 	const char *layers[1] = {"VK_LAYER_KHRONOS_validation"};
-	const char *exts[2];
+	const char *exts[3];
 	uint32_t next = 0;
 	VkInstanceCreateFlags flags = 0;
+	// Synchronization validation: a missing or wrong barrier between two
+	// dispatches is reported as a hazard instead of showing only as a wrong number.
+	VkValidationFeatureEnableEXT enables[1] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+	VkValidationFeaturesEXT vf = {VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT};
+	vf.enabledValidationFeatureCount = 1;
+	vf.pEnabledValidationFeatures = enables;
+	int sync = 0;
 	if (validate) {
 		if (!has_layer(layers[0])) return VK_ERROR_LAYER_NOT_PRESENT;
 		exts[next++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+		if (has_instance_ext(layers[0], VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME)) {
+			exts[next++] = VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME;
+			sync = 1;
+		}
 	}
-	if (has_instance_ext(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+	if (has_instance_ext(NULL, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
 		exts[next++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
 		flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
 	}
@@ -92,6 +104,10 @@ VkResult vkclr_create_instance(int validate, VkInstance *out, VkDebugUtilsMessen
 	dci.pfnUserCallback = debug_cb;
 	VkInstanceCreateInfo ci = {VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
 	ci.pNext = validate ? &dci : NULL; // also catches messages from instance creation and destruction
+	if (sync) {
+		vf.pNext = ci.pNext;
+		ci.pNext = &vf;
+	}
 	ci.flags = flags;
 	ci.pApplicationInfo = &app;
 	ci.enabledLayerCount = validate ? 1 : 0;
