@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/vkclr/vkclr/internal/diskio"
 	"github.com/vkclr/vkclr/model"
 	"github.com/vkclr/vkclr/train/augment"
+	"github.com/vkclr/vkclr/train/data"
 )
 
 // Config is every setting of a run; config.json in the run folder holds it
@@ -24,6 +26,11 @@ type Config struct {
 	Data    string `json:"data"`     // cifar10, cifar100, fashion-mnist, mnist or a folder
 	DataDir string `json:"data_dir"` // where the dataset's files are ("" for the default)
 	Subset  int    `json:"subset"`   // first N training images (0: all)
+
+	// Image folders (and STL-10, Imagenette): the decoded cache.
+	CacheDir   string `json:"cache_dir,omitempty"`   // "" means the user cache
+	CacheSide  int    `json:"cache_side,omitempty"`  // stored shorter side; 0 means data.CacheSide(ImageSize)
+	StrictData bool   `json:"strict_data,omitempty"` // fail on the first unreadable image
 
 	Model model.Config `json:"model"`
 
@@ -127,6 +134,16 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("bad training settings:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return nil
+}
+
+// FolderOptions are the data options for image folders at this run's
+// resolution, reporting the cache build to log.
+func (c *Config) FolderOptions(log io.Writer) data.FolderOptions {
+	side := c.CacheSide
+	if side <= 0 {
+		side = data.CacheSide(c.Model.ImageSize)
+	}
+	return data.FolderOptions{Side: side, CacheDir: c.CacheDir, Strict: c.StrictData, Log: log}
 }
 
 // AugmentConfig resolves the augmentation preset at the model's resolution.

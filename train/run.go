@@ -67,7 +67,7 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 			return nil, fmt.Errorf("%s already holds a run (%s); resume it with --resume %s, or choose another --out", cfg.Out, LastCkpt, cfg.Out)
 		}
 	}
-	ds, err := data.Load(cfg.Data, cfg.DataDir, "train")
+	ds, err := data.Open(cfg.Data, cfg.DataDir, data.PretrainSplit(cfg.Data), cfg.FolderOptions(log))
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +110,9 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		return nil, err
 	}
 	defer m.close()
-	var knnTest, knnTrain *data.Dataset
-	if cfg.EvalEvery > 0 {
-		if knnTest, err = data.Load(cfg.Data, cfg.DataDir, "test"); err != nil {
-			return nil, fmt.Errorf("kNN monitor: %w", err)
-		}
-		knnTrain = ds
+	knnTrain, knnTest, err := knnSplits(cfg, ds, log)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{}
 	start := time.Now()
@@ -144,7 +141,7 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		},
 		OnEpoch: func(e EpochEnd) error {
 			extra := map[string]float64{}
-			if e.Complete && cfg.EvalEvery > 0 && e.Epoch%cfg.EvalEvery == 0 {
+			if e.Complete && knnTest != nil && e.Epoch%cfg.EvalEvery == 0 {
 				acc, err := t.KNN(knnTrain, knnTest, cfg.KNNK, 0.1)
 				if err != nil {
 					fmt.Fprintf(log, "kNN monitor failed: %v\n", err)
@@ -190,6 +187,36 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		fmt.Fprintf(log, "interrupted after step %d; checkpoint saved. Resume with: vkclr train --resume %s\n", t.Step(), cfg.Out)
 	}
 	return res, nil
+}
+
+// knnSplits returns the splits of the kNN monitor (nil when it is off): the
+// training images (the labeled ones where pre-training reads unlabeled
+// ones, as STL-10's) and the test split. An image folder without labels or
+// without a test split turns the monitor off with a note instead of failing.
+func knnSplits(cfg Config, ds *data.Dataset, log io.Writer) (knnTrain, knnTest *data.Dataset, err error) {
+	if cfg.EvalEvery <= 0 {
+		return nil, nil, nil
+	}
+	folder := !data.IsBuiltin(cfg.Data)
+	if folder && ds.Labels == nil {
+		fmt.Fprintf(log, "kNN monitor off: %s has no class folders (labels)\n", cfg.Data)
+		return nil, nil, nil
+	}
+	opts := cfg.FolderOptions(log)
+	if knnTest, err = data.Open(cfg.Data, cfg.DataDir, "test", opts); err != nil {
+		if folder && errors.Is(err, data.ErrNotFound) {
+			fmt.Fprintf(log, "kNN monitor off: %v\n", err)
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("kNN monitor: %w", err)
+	}
+	knnTrain = ds
+	if ds.Labels == nil {
+		if knnTrain, err = data.Open(cfg.Data, cfg.DataDir, "train", opts); err != nil {
+			return nil, nil, fmt.Errorf("kNN monitor: %w", err)
+		}
+	}
+	return knnTrain, knnTest, nil
 }
 
 // metrics appends records to metrics.jsonl and keeps them for the plots.

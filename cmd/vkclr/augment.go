@@ -49,7 +49,7 @@ func cmdAugment(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *size <= 0 && data.IsBuiltin(*name) {
+	if *size <= 0 && d.Dims == nil && data.IsBuiltin(*name) {
 		cfg.Size = d.H
 	}
 	if *n <= 0 || *first < 0 || *first+*n > d.N {
@@ -129,10 +129,11 @@ func drawTile(img *image.RGBA, v []float32, d *data.Dataset, S, z, x0, y0 int) {
 }
 
 func benchAugment(args []string) error {
-	fs := newFlags("bench augment", "bench augment [--data NAME|PATH] [--batch 256] [--workers N]")
+	fs := newFlags("bench augment", "bench augment [--data NAME|PATH] [--image-size S] [--batch 256] [--workers N]")
 	name := fs.String("data", "", "dataset (default: 10000 synthetic 32x32 RGB images, a worst case for branch prediction)")
 	dir := fs.String("data-dir", "", "folder holding the dataset's files")
 	preset := fs.String("augment", "simclr-cifar", "augmentation preset")
+	size := fs.Int("image-size", 0, "view side (default: the preset's); an image folder's cache is built for it")
 	batch := fs.Int("batch", 256, "images per batch (each gives two views)")
 	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
 	outC := fs.Int("outc", 4, "output channels (the trainer pads RGB to 4)")
@@ -143,6 +144,9 @@ func benchAugment(args []string) error {
 	cfg, err := augment.Preset(*preset)
 	if err != nil {
 		return usagef("--augment: %v", err)
+	}
+	if *size > 0 {
+		cfg.Size = *size
 	}
 	var d *data.Dataset
 	if *name == "" {

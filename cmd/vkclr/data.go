@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,12 +15,13 @@ import (
 )
 
 func init() {
-	register("data", "datasets: fetch cifar10|cifar100, info", cmdData)
+	register("data", "datasets: fetch cifar10|cifar100|stl10|imagenette, info", cmdData)
 }
 
 func cmdData(args []string) error {
 	usage := "Usage: vkclr data VERB [flags]\n\nVerbs:\n" +
-		"  fetch cifar10|cifar100   download, verify and extract a dataset\n" +
+		"  fetch NAME               download, verify and extract a dataset (" + strings.Join(data.Fetchable, ", ") + ")\n" +
+		"  info                     list the built-in datasets and whether they are here\n" +
 		"  info --data NAME|PATH    size, classes, per-class counts, checksums\n"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Print(usage)
@@ -44,16 +46,16 @@ func cmdData(args []string) error {
 }
 
 func cmdDataFetch(args []string) error {
-	fs := newFlags("data fetch", "data fetch cifar10|cifar100 [--data-dir DIR]")
+	fs := newFlags("data fetch", "data fetch "+strings.Join(data.Fetchable, "|")+" [--data-dir DIR]")
 	dir := fs.String("data-dir", "", "where to put the dataset (default: the user cache directory, vkclr/data/NAME)")
-	base := fs.String("base-url", data.OfficialBaseURL, "where the archives are published (a mirror, or a local server)")
+	base := fs.String("base-url", "", "where the archive is published (a mirror, or a local server; default: the official site)")
 	sum := fs.String("md5", "", "expected md5 of the archive (default: the official one)")
 	quiet := fs.BoolP("quiet", "q", false, "no progress output")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("data fetch takes one dataset name (cifar10 or cifar100)")
+		return usagef("data fetch takes one dataset name (%s)", strings.Join(data.Fetchable, ", "))
 	}
 	name := fs.Arg(0)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -98,17 +100,18 @@ func cmdDataFetch(args []string) error {
 }
 
 func cmdDataInfo(args []string) error {
-	fs := newFlags("data info", "data info --data NAME|PATH [--data-dir DIR] [--split train|test|both]")
+	fs := newFlags("data info", "data info [--data NAME|PATH] [--data-dir DIR] [--split train|test|both]")
 	name := fs.String("data", "", "dataset: "+strings.Join(data.Builtin, ", ")+", or an image folder")
 	dir := fs.String("data-dir", "", "folder holding the dataset's files (default: where 'data fetch' puts them)")
 	split := fs.String("split", "both", "train, test or both")
-	size := fs.Int("size", data.DefaultFolderSize, "side images of a folder are scaled to")
+	size := fs.Int("size", data.DefaultFolderSize, "training size an image folder's cache is built for (stored at 1.15x)")
+	valFraction := fs.Float64("val-fraction", 0, "image folder without a val/ folder: the held-out fraction shown as test")
 	noSums := fs.Bool("no-checksums", false, "skip hashing the files")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *name == "" {
-		return usagef("data info needs --data NAME|PATH")
+		return listDatasets(*dir)
 	}
 	splits := []string{*split}
 	switch *split {
@@ -119,7 +122,7 @@ func cmdDataInfo(args []string) error {
 		return usagef("--split %q: want train, test or both", *split)
 	}
 	for i, s := range splits {
-		d, err := loadData(*name, *dir, s, *size)
+		d, err := data.Open(*name, *dir, s, data.FolderOptions{Side: data.CacheSide(*size), ValFraction: *valFraction, Log: os.Stderr})
 		if err != nil {
 			if *split == "both" && s == "test" && !data.IsBuiltin(*name) {
 				fmt.Printf("\n(no test split in %s)\n", *name)
@@ -137,19 +140,55 @@ func cmdDataInfo(args []string) error {
 	return nil
 }
 
-// loadData loads a built-in dataset, or an image folder scaled to size.
+// loadData loads a built-in dataset, or an image folder through its cache
+// for training at size.
 func loadData(name, dir, split string, size int) (*data.Dataset, error) {
-	if data.IsBuiltin(name) {
-		return data.Load(name, dir, split)
+	return data.Open(name, dir, split, data.FolderOptions{Side: data.CacheSide(size), Log: os.Stderr})
+}
+
+// datasetNotes describes the built-in datasets for `vkclr data info`.
+var datasetNotes = map[string]string{
+	data.CIFAR10:      "32x32 RGB, 10 classes, 50,000 train / 10,000 test",
+	data.CIFAR100:     "32x32 RGB, 100 classes, 50,000 train / 10,000 test",
+	data.FashionMNIST: "28x28 gray, 10 classes, 60,000 train / 10,000 test",
+	data.MNIST:        "28x28 gray, 10 classes, 60,000 train / 10,000 test",
+	data.STL10:        "96x96 RGB, 10 classes, 5,000 train / 8,000 test, 100,000 unlabeled (pre-training reads train+unlabeled)",
+	data.Imagenette:   "160-px ImageNet subset, 10 classes, 9,469 train / 3,925 val (ImageNet layout)",
+}
+
+// listDatasets prints the built-in datasets, whether each is where Load
+// looks, and how to get it.
+func listDatasets(dir string) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "dataset\tcontent\tstatus\n")
+	for _, name := range data.Builtin {
+		where := dir
+		if where == "" {
+			where, _ = data.DefaultDir(name)
+		}
+		status := "present in " + where
+		if !data.Present(name, where) {
+			status = "not in " + where
+			if slices.Contains(data.Fetchable, name) {
+				status += "; vkclr data fetch " + name
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", name, datasetNotes[name], status)
 	}
-	return data.LoadFolderSplit(name, split, size)
+	fmt.Fprintf(w, "FOLDER\tyour images: root/train/CLASS/* + root/val/CLASS/*, root/CLASS/*, or root/* unlabeled (jpg, png, webp)\t--data FOLDER\n")
+	return w.Flush()
 }
 
 func printInfo(d *data.Dataset, split string, sums bool) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	row := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
 	row("dataset", fmt.Sprintf("%s (%s)", d.Name, split))
-	row("images", fmt.Sprintf("%d of %dx%dx%d (H x W x C), %.1f MB in memory", d.N, d.H, d.W, d.C, float64(len(d.Images))/1e6))
+	if d.Dims != nil {
+		row("images", fmt.Sprintf("%d of varying size, shorter side at most %d, %d channels; %.1f MB memory-mapped from the decoded cache",
+			d.N, d.H, d.C, float64(len(d.Images))/1e6))
+	} else {
+		row("images", fmt.Sprintf("%d of %dx%dx%d (H x W x C), %.1f MB in memory", d.N, d.H, d.W, d.C, float64(len(d.Images))/1e6))
+	}
 	row("mean", fmtFloats(d.Mean))
 	row("std", fmtFloats(d.Std))
 	if d.Labels == nil {

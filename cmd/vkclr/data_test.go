@@ -7,11 +7,13 @@ import (
 	"compress/gzip"
 	"crypto/md5"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,7 +90,7 @@ func TestDataCommand(t *testing.T) {
 		{"no verb", []string{"data"}, 2},
 		{"bad verb", []string{"data", "pull"}, 2},
 		{"fetch without name", []string{"data", "fetch"}, 2},
-		{"info without data", []string{"data", "info"}, 2},
+		{"info without data lists the datasets", []string{"data", "info", "--data-dir", t.TempDir()}, 0},
 		{"bad split", []string{"data", "info", "--data", "cifar10", "--split", "val"}, 2},
 	}
 	for _, c := range cases {
@@ -97,5 +99,25 @@ func TestDataCommand(t *testing.T) {
 				t.Fatalf("vkclr %v: exit %d, want %d", c.args, code, c.code)
 			}
 		})
+	}
+}
+
+// TestDataInfoList: `vkclr data info` lists every built-in dataset, STL-10
+// and Imagenette included, with how to fetch what is missing.
+func TestDataInfoList(t *testing.T) {
+	r, w, _ := os.Pipe()
+	stdout := os.Stdout
+	os.Stdout = w
+	code := run([]string{"data", "info", "--data-dir", t.TempDir()})
+	w.Close()
+	os.Stdout = stdout
+	out, _ := io.ReadAll(r)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"stl10 ", "100,000 unlabeled", "vkclr data fetch stl10", "imagenette ", "vkclr data fetch imagenette", "cifar10 ", "FOLDER"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("data info lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -29,6 +29,11 @@ type evalCommon struct {
 	baseline                          string
 	seed                              uint64
 	validate                          bool
+
+	// Image folders: the held-out fraction without a val folder, and the decoded cache.
+	valFraction float64
+	strictData  bool
+	cacheDir    string
 }
 
 func (c *evalCommon) flags(fs *pflag.FlagSet) {
@@ -41,6 +46,15 @@ func (c *evalCommon) flags(fs *pflag.FlagSet) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the probe (and of the random baseline)")
 	fs.StringVar(&c.device, "device", "", "Vulkan device: index or name substring")
 	fs.BoolVar(&c.validate, "vk-validate", false, "enable the Vulkan validation layer")
+	fs.Float64Var(&c.valFraction, "val-fraction", 0, "image folder without a val/ folder: hold out this fraction of the images (chosen by path hash) as the test split")
+	fs.BoolVar(&c.strictData, "strict-data", false, "fail on the first unreadable image (default: skip it and report it)")
+	fs.StringVar(&c.cacheDir, "cache-dir", "", "where decoded image-folder caches go (default: the user cache, vkclr/images)")
+}
+
+// folderOptions reads image folders at the encoder's resolution.
+func (c *evalCommon) folderOptions(imageSize int) data.FolderOptions {
+	return data.FolderOptions{Side: data.CacheSide(imageSize), CacheDir: c.cacheDir, Strict: c.strictData,
+		ValFraction: c.valFraction, Log: os.Stderr}
 }
 
 func (c *evalCommon) check() error {
@@ -59,11 +73,12 @@ func (c *evalCommon) check() error {
 	return nil
 }
 
-func (c *evalCommon) splits() (tr, te *data.Dataset, err error) {
-	if tr, err = data.Load(c.data, c.dataDir, "train"); err != nil {
+func (c *evalCommon) splits(imageSize int) (tr, te *data.Dataset, err error) {
+	opts := c.folderOptions(imageSize)
+	if tr, err = data.Open(c.data, c.dataDir, "train", opts); err != nil {
 		return nil, nil, err
 	}
-	if te, err = data.Load(c.data, c.dataDir, "test"); err != nil {
+	if te, err = data.Open(c.data, c.dataDir, "test", opts); err != nil {
 		return nil, nil, fmt.Errorf("the test split: %w", err)
 	}
 	if tr.Labels == nil || te.Labels == nil {
@@ -81,12 +96,16 @@ func (c *evalCommon) splits() (tr, te *data.Dataset, err error) {
 	return tr, te, nil
 }
 
-// open loads both splits, then the device and the encoders.
+// open loads the device and the encoders, then both splits (image folders
+// at the encoder's resolution).
 func (c *evalCommon) open() (tr, te *data.Dataset, s *train.Session, encs []*train.Encoder, names []string, err error) {
-	if tr, te, err = c.splits(); err != nil {
+	if s, encs, names, err = c.encoders(); err != nil {
 		return
 	}
-	s, encs, names, err = c.encoders()
+	if tr, te, err = c.splits(encs[0].Cfg.ImageSize); err != nil {
+		closeAll(s, encs)
+		return nil, nil, nil, nil, nil, err
+	}
 	return
 }
 
@@ -284,13 +303,6 @@ func cmdEmbed(args []string) error {
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	ds, err := data.Load(c.data, c.dataDir, *split)
-	if err != nil {
-		return err
-	}
-	if c.subset > 0 && c.subset < ds.N {
-		ds = ds.Subset(c.subset)
-	}
 	c.baseline = ""
 	s, encs, _, err := c.encoders()
 	if err != nil {
@@ -298,6 +310,13 @@ func cmdEmbed(args []string) error {
 	}
 	defer s.Close()
 	defer encs[0].Close()
+	ds, err := data.Open(c.data, c.dataDir, *split, c.folderOptions(encs[0].Cfg.ImageSize))
+	if err != nil {
+		return err
+	}
+	if c.subset > 0 && c.subset < ds.N {
+		ds = ds.Subset(c.subset)
+	}
 	v, err := encs[0].Features(ds, false, "", os.Stderr)
 	if err != nil {
 		return err

@@ -21,9 +21,12 @@ func init() {
 // trainFlags binds every training setting to a flag; presets fill the
 // defaults, and flags the user sets override them.
 func trainFlags(fs *pflag.FlagSet, c *train.Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: cifar10, cifar100, fashion-mnist, mnist, or an image folder")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: cifar10, cifar100, fashion-mnist, mnist, stl10, imagenette, or an image folder (ImageNet layout, class folders or unlabeled)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder holding the dataset's files (default: the user cache, or Debian's location)")
 	fs.IntVar(&c.Subset, "subset", c.Subset, "use the first N training images (0: all)")
+	fs.BoolVar(&c.StrictData, "strict-data", c.StrictData, "fail on the first unreadable image of a folder (default: skip it and report it)")
+	fs.StringVar(&c.CacheDir, "cache-dir", c.CacheDir, "where decoded image-folder caches go (default: the user cache, vkclr/images)")
+	fs.IntVar(&c.CacheSide, "cache-side", c.CacheSide, "shorter side image folders are stored at (default: 1.15x --image-size)")
 	fs.StringVar(&c.Model.Arch, "arch", c.Model.Arch, "encoder: resnet18, resnet34, resnet50")
 	fs.IntVar(&c.Model.Width, "width", c.Model.Width, "base channels of the encoder (torchvision: 64)")
 	fs.StringVar(&c.Model.Stem, "stem", c.Model.Stem, "cifar (3x3 stride 1, no max pool) or imagenet (7x7 stride 2, max pool)")

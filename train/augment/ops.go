@@ -22,13 +22,19 @@ type filter struct {
 // shrinking; taps outside the range are dropped and the rest renormalized,
 // which at the edges equals torch's clamp-to-edge. flip reverses the output.
 func makeFilter(f *filter, off, n, out int, flip bool) {
+	makeFilterRange(f, off, n, out, 0, out, flip)
+}
+
+// makeFilterRange is makeFilter keeping only outputs [first, first+count)
+// of the out samples: a resize followed by a crop (Resize + CenterCrop).
+func makeFilterRange(f *filter, off, n, out, first, count int, flip bool) {
 	scale := float64(n) / float64(out)
 	support := max(scale, 1)
 	k := int(math.Ceil(support))*2 + 1
 	f.k = k
 	f.start = f.start[:0]
 	f.w = f.w[:0]
-	for i := range out {
+	for i := first; i < first+count; i++ {
 		center := (float64(i) + 0.5) * scale
 		lo := max(int(center-support+0.5), 0)
 		hi := min(int(center+support+0.5), n)
@@ -54,7 +60,7 @@ func makeFilter(f *filter, off, n, out int, flip bool) {
 		}
 	}
 	if flip {
-		for i, j := 0, out-1; i < j; i, j = i+1, j-1 {
+		for i, j := 0, count-1; i < j; i, j = i+1, j-1 {
 			f.start[i], f.start[j] = f.start[j], f.start[i]
 			a, b := f.w[i*k:(i+1)*k], f.w[j*k:(j+1)*k]
 			for t := range k {

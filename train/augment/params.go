@@ -56,10 +56,17 @@ func (c Config) Params(h, w, ch int, seed uint64, epoch, index, view int) Params
 	return p
 }
 
+// randSource is what cropParams draws from: an rng, or in tests the values
+// a torchvision run drew.
+type randSource interface {
+	uniform(a, b float64) float64
+	intn(n int) int
+}
+
 // cropParams is torchvision's RandomResizedCrop.get_params: ten tries of an
 // area fraction uniform in [smin, smax] and a log-uniform aspect ratio, then
 // a center crop clamped to the ratio range.
-func cropParams(r *rng, h, w int, smin, smax, rmin, rmax float64) (top, left, ch, cw int) {
+func cropParams(r randSource, h, w int, smin, smax, rmin, rmax float64) (top, left, ch, cw int) {
 	area := float64(h * w)
 	lrmin, lrmax := math.Log(rmin), math.Log(rmax)
 	for range 10 {

@@ -4,6 +4,7 @@ package augment
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 
@@ -11,9 +12,11 @@ import (
 )
 
 type tvFixture struct {
-	H, W  int
-	Image []uint8
-	Cases []struct {
+	H, W   int
+	Image  []uint8
+	H2, W2 int // a second, non-square image (20 x 45)
+	Image2 []uint8
+	Cases  []struct {
 		Name   string
 		Params map[string]float64
 		Out    []float32
@@ -31,6 +34,13 @@ func TestTorchvisionFixture(t *testing.T) {
 	}
 	d := &data.Dataset{Name: "tv", N: 1, H: fx.H, W: fx.W, C: 3, Images: fx.Image,
 		Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}
+	// Both images in one variable-size dataset, as an image folder's cache holds them.
+	both := &data.Dataset{Name: "tv2", N: 2, H: fx.H, W: fx.W, C: 3, Images: append(append([]uint8(nil), fx.Image...), fx.Image2...),
+		Dims: []data.Dim{{Off: 0, H: int32(fx.H), W: int32(fx.W)}, {Off: int64(len(fx.Image)), H: int32(fx.H2), W: int32(fx.W2)}},
+		Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}
+	if err := both.Check(); err != nil {
+		t.Fatal(err)
+	}
 	float := func() []float32 {
 		f := make([]float32, len(fx.Image))
 		for i, v := range fx.Image {
@@ -51,6 +61,26 @@ func TestTorchvisionFixture(t *testing.T) {
 			cfg := Config{Size: size}
 			got = make([]float32, size*size*3)
 			cfg.Render(got, d, 0, Params{Top: int(p["top"]), Left: int(p["left"]), CropH: int(p["h"]), CropW: int(p["w"])}, 3)
+		case "random_resized_crop":
+			// The same unit draws torchvision used must give its crop box.
+			src := &scripted{}
+			for k := range int(p["draws"]) {
+				src.u = append(src.u, p[fmt.Sprintf("u%d", k)])
+			}
+			img := int(p["img"])
+			h, w := both.ImageSize(img)
+			top, left, ch, cw := cropParams(src, h, w, p["smin"], p["smax"], p["rmin"], p["rmax"])
+			if top != int(p["top"]) || left != int(p["left"]) || ch != int(p["h"]) || cw != int(p["w"]) || src.k != len(src.u) {
+				t.Errorf("case %d %s: crop (%d, %d, %d, %d) after %d draws, torchvision (%v, %v, %v, %v) after %v",
+					i, c.Name, top, left, ch, cw, src.k, p["top"], p["left"], p["h"], p["w"], p["draws"])
+			}
+			size := int(p["size"])
+			got = make([]float32, size*size*3)
+			Config{Size: size}.Render(got, both, img, Params{Top: top, Left: left, CropH: ch, CropW: cw}, 3)
+		case "resize_center_crop":
+			size := int(p["size"])
+			got = make([]float32, size*size*3)
+			Config{Size: size}.Plain(got, both, int(p["img"]), 3)
 		case "hflip":
 			// Views are square, so flip the whole image through the filters directly.
 			got = make([]float32, fx.H*fx.W*3)
@@ -99,3 +129,19 @@ func TestTorchvisionFixture(t *testing.T) {
 		}
 	}
 }
+
+// scripted replays unit draws u: uniform(a, b) = a + (b-a)*u, intn(n) = floor(u*n),
+// as the generator's patched torch.empty().uniform_ and torch.randint.
+type scripted struct {
+	u []float64
+	k int
+}
+
+func (s *scripted) take() float64 {
+	v := s.u[s.k]
+	s.k++
+	return v
+}
+
+func (s *scripted) uniform(a, b float64) float64 { return a + (b-a)*s.take() }
+func (s *scripted) intn(n int) int               { return int(s.take() * float64(n)) }

@@ -3,6 +3,7 @@ package augment
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/vkclr/vkclr/train/data"
@@ -35,23 +36,40 @@ func (c Config) View(dst []float32, d *data.Dataset, idx int, seed uint64, epoch
 }
 
 func (c Config) view(s *scratch, dst []float32, d *data.Dataset, idx int, seed uint64, epoch, view int, outC int) {
-	p := c.Params(d.H, d.W, d.C, seed, epoch, idx, view)
+	h, w := d.ImageSize(idx)
+	p := c.Params(h, w, d.C, seed, epoch, idx, view)
 	c.render(s, dst, d, idx, p, outC)
 }
 
-// Plain writes image idx resized to S x S (center square crop first when it
-// is not square) and normalized, without augmentation: for evaluation.
+// Plain writes image idx as torchvision's Resize(S) + CenterCrop(S) makes
+// it (the shorter side scaled to S, then the central S x S), normalized,
+// without augmentation: for evaluation.
 func (c Config) Plain(dst []float32, d *data.Dataset, idx int, outC int) {
 	c.PlainFlip(dst, d, idx, outC, false)
 }
 
 // PlainFlip is Plain, mirrored horizontally when flip is set (test-time flips).
 func (c Config) PlainFlip(dst []float32, d *data.Dataset, idx int, outC int, flip bool) {
-	side := min(d.H, d.W)
-	p := Params{Top: (d.H - side) / 2, Left: (d.W - side) / 2, CropH: side, CropW: side, Flip: flip}
+	h, w := d.ImageSize(idx)
+	S := c.Size
+	rh, rw := ResizeShorter(h, w, S)
+	// CenterCrop: Python's int(round((size - S) / 2.0)), halves to even.
+	top := int(math.RoundToEven(float64(rh-S) / 2))
+	left := int(math.RoundToEven(float64(rw-S) / 2))
 	s := scratchPool.Get().(*scratch)
-	c.render(s, dst, d, idx, p, outC)
+	makeFilterRange(&s.fx, 0, w, rw, left, S, flip)
+	makeFilterRange(&s.fy, 0, h, rh, top, S, false)
+	c.finish(s, dst, d, idx, Params{}, outC)
 	scratchPool.Put(s)
+}
+
+// ResizeShorter returns the size torchvision's Resize(side) gives an h x w
+// image: the shorter side becomes side, the longer int(side * long / short).
+func ResizeShorter(h, w, side int) (rh, rw int) {
+	if w <= h {
+		return int(float64(side) * float64(h) / float64(w)), side
+	}
+	return side, int(float64(side) * float64(w) / float64(h))
 }
 
 // Render applies given parameters to image idx; View and Plain call it with
@@ -63,18 +81,25 @@ func (c Config) Render(dst []float32, d *data.Dataset, idx int, p Params, outC i
 }
 
 func (c Config) render(s *scratch, dst []float32, d *data.Dataset, idx int, p Params, outC int) {
+	makeFilter(&s.fx, p.Left, p.CropW, c.Size, p.Flip)
+	makeFilter(&s.fy, p.Top, p.CropH, c.Size, false)
+	c.finish(s, dst, d, idx, p, outC)
+}
+
+// finish resamples image idx through the filters in s, then applies the
+// color operations, blur and normalization of p.
+func (c Config) finish(s *scratch, dst []float32, d *data.Dataset, idx int, p Params, outC int) {
 	S, C := c.Size, d.C
 	if outC < C || len(dst) < S*S*outC {
 		panic(fmt.Sprintf("augment: view of %d channels into %d floats with %d output channels, want >= %d channels and %d floats",
 			C, len(dst), outC, C, S*S*outC))
 	}
-	makeFilter(&s.fx, p.Left, p.CropW, S, p.Flip)
-	makeFilter(&s.fy, p.Top, p.CropH, S, false)
+	_, w := d.ImageSize(idx)
 	lo, hi := rowRange(&s.fy)
 	s.img = grow(s.img, S*S*C)
 	s.tmp = grow(s.tmp, max(hi-lo, S)*S*C)
 	img := s.img
-	resample(img, d.Image(idx), d.W, C, &s.fy, &s.fx, lo, hi, s.tmp)
+	resample(img, d.Image(idx), w, C, &s.fy, &s.fx, lo, hi, s.tmp)
 
 	if p.Jitter {
 		for _, op := range p.Order {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"image"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -266,124 +265,6 @@ func TestLoadDebianFashionMNIST(t *testing.T) {
 	}
 }
 
-func TestLoadFolder(t *testing.T) {
-	red, blue := color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}
-	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "cat", "a.png"), pngBytes(t, solidImage(40, 20, red)))
-	writeFile(t, filepath.Join(root, "cat", "b.JPG"), jpegBytes(t, solidImage(7, 9, red)))
-	writeFile(t, filepath.Join(root, "cat", "notes.txt"), []byte("ignored"))
-	writeFile(t, filepath.Join(root, "ant", "c.png"), pngBytes(t, solidImage(16, 16, blue)))
-	d, err := LoadFolder(root, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 3 || d.H != 16 || d.W != 16 || d.C != 3 || len(d.Classes) != 2 || d.Classes[0] != "ant" {
-		t.Fatalf("N=%d %dx%dx%d classes %v", d.N, d.H, d.W, d.C, d.Classes)
-	}
-	if d.Labels[0] != 0 || d.Labels[1] != 1 || d.Labels[2] != 1 {
-		t.Fatalf("labels %v", d.Labels)
-	}
-	// Image 0 is the blue one (class ant); image 1 the scaled red PNG.
-	if p := d.Image(0)[3*100:]; p[0] != 0 || p[2] != 255 {
-		t.Errorf("blue pixel %v", p[:3])
-	}
-	if p := d.Image(1)[3*37:]; p[0] != 255 || p[1] != 0 {
-		t.Errorf("red pixel %v", p[:3])
-	}
-	// Per-channel mean: R is 2/3 of the images (up to JPEG error), B 1/3.
-	if d.Mean[0] < 0.6 || d.Mean[0] > 0.7 || d.Mean[2] < 0.3 || d.Mean[2] > 0.37 {
-		t.Errorf("mean %v", d.Mean)
-	}
-
-	// Load splits a folder with train/ and test/ and uses a plain one as train.
-	split := t.TempDir()
-	writeFile(t, filepath.Join(split, "train", "x", "a.png"), pngBytes(t, solidImage(8, 8, red)))
-	writeFile(t, filepath.Join(split, "test", "x", "a.png"), pngBytes(t, solidImage(8, 8, blue)))
-	for _, s := range []string{"train", "test"} {
-		if d, err := Load(split, "", s); err != nil || d.N != 1 || d.H != DefaultFolderSize {
-			t.Errorf("split %s: %v", s, err)
-		}
-	}
-	if _, err := Load(root, "", "test"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("test split of a plain folder: %v, want ErrNotFound", err)
-	}
-}
-
-func TestLoadFolderUnlabeled(t *testing.T) {
-	root := t.TempDir()
-	for _, n := range []string{"b.png", "a.png"} {
-		writeFile(t, filepath.Join(root, n), pngBytes(t, solidImage(5, 5, color.RGBA{10, 20, 30, 255})))
-	}
-	d, err := LoadFolder(root, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.N != 2 || d.Labels != nil || d.Classes != nil || d.ClassCounts() != nil {
-		t.Fatalf("N=%d labels %v", d.N, d.Labels)
-	}
-}
-
-func TestLoadFolderErrors(t *testing.T) {
-	png8 := func(t *testing.T) []byte { return pngBytes(t, solidImage(8, 8, color.RGBA{1, 2, 3, 255})) }
-	cases := []struct {
-		name   string
-		setup  func(t *testing.T, root string)
-		errHas string
-	}{
-		{"missing folder", func(t *testing.T, root string) { os.RemoveAll(root) }, "no such file"},
-		{"empty folder", func(t *testing.T, root string) {}, "no images"},
-		{"empty class", func(t *testing.T, root string) {
-			writeFile(t, filepath.Join(root, "a", "x.png"), png8(t))
-			os.MkdirAll(filepath.Join(root, "b"), 0o755)
-		}, "class folder b has no"},
-		{"mixed", func(t *testing.T, root string) {
-			writeFile(t, filepath.Join(root, "a", "x.png"), png8(t))
-			writeFile(t, filepath.Join(root, "y.png"), png8(t))
-		}, "both class folders"},
-		{"corrupt png", func(t *testing.T, root string) {
-			writeFile(t, filepath.Join(root, "a", "x.png"), png8(t))
-			writeFile(t, filepath.Join(root, "a", "z.png"), png8(t)[:40])
-		}, filepath.Join("a", "z.png")},
-		{"not an image", func(t *testing.T, root string) {
-			writeFile(t, filepath.Join(root, "a", "x.jpg"), []byte("hello"))
-		}, "x.jpg: unreadable image"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			root := filepath.Join(t.TempDir(), "imgs")
-			os.MkdirAll(root, 0o755)
-			c.setup(t, root)
-			d, err := LoadFolder(root, 8)
-			if err == nil || !strings.Contains(err.Error(), c.errHas) {
-				t.Fatalf("LoadFolder = %v, %v; want error containing %q", d, err, c.errHas)
-			}
-		})
-	}
-}
-
-// TestDecodeImageCrop checks the center crop: a 6x2 image with three 2x2
-// color blocks keeps only the middle block.
-func TestDecodeImageCrop(t *testing.T) {
-	img := image.NewRGBA(image.Rect(0, 0, 6, 2))
-	cols := []color.RGBA{{255, 0, 0, 255}, {0, 255, 0, 255}, {0, 0, 255, 255}}
-	for y := range 2 {
-		for x := range 6 {
-			img.SetRGBA(x, y, cols[x/2])
-		}
-	}
-	for _, size := range []int{2, 5, 1} {
-		dst := make([]uint8, size*size*3)
-		if err := decodeImage("t.png", pngBytes(t, img), size, dst); err != nil {
-			t.Fatal(err)
-		}
-		for p := range size * size {
-			if dst[3*p] != 0 || dst[3*p+1] != 255 || dst[3*p+2] != 0 {
-				t.Fatalf("size %d pixel %d = %v, want green", size, p, dst[3*p:3*p+3])
-			}
-		}
-	}
-}
-
 func TestSubsetAndDigest(t *testing.T) {
 	root := t.TempDir()
 	writeCIFAR(t, root, CIFAR10, 4)
@@ -422,7 +303,7 @@ func TestChecksums(t *testing.T) {
 	// An image folder has no per-file sums.
 	folder := t.TempDir()
 	writeFile(t, filepath.Join(folder, "a.png"), pngBytes(t, solidImage(4, 4, color.RGBA{1, 2, 3, 255})))
-	f, err := LoadFolder(folder, 4)
+	f, err := OpenFolder(folder, "train", FolderOptions{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

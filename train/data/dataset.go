@@ -1,7 +1,11 @@
 // Package data loads image datasets into one flat uint8 array per split.
 //
 // Supported: CIFAR-10 and CIFAR-100 (official binary versions), Fashion-MNIST
-// and MNIST (idx files, gzip or raw) and image folders (root/CLASS/*.png|jpg).
+// and MNIST (idx files, gzip or raw), STL-10 (binary version) and image
+// folders of any size (ImageNet layout, class folders or a flat folder of
+// JPEG, PNG and WebP files). Fixed-size datasets are read into memory; an
+// image folder is decoded once into a cache file (cache.go) that later runs
+// memory-map, its images keeping their aspect ratio (Dataset.Dims).
 // Every loader either returns the whole split or an error naming the file (and
 // the byte offset where it applies); it never returns a partial dataset.
 //
@@ -14,7 +18,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 )
@@ -23,7 +26,7 @@ import (
 type Dataset struct {
 	Name       string
 	N, H, W, C int
-	Images     []uint8   // (N, H, W, C), channels interleaved per pixel
+	Images     []uint8   // (N, H, W, C), channels interleaved per pixel (see Dims)
 	Labels     []int32   // (N), nil if unlabeled
 	Classes    []string  // class names; Labels index into it
 	Mean, Std  []float32 // (C), per channel in [0,1] units, for normalization
@@ -31,6 +34,29 @@ type Dataset struct {
 	// Sources lists the files the split was read from, for `vkclr data info`.
 	// For an image folder it holds the folder alone.
 	Sources []string
+
+	// Dims, when not nil, makes the images variable-size (an image folder
+	// read through its decoded cache): image i is Dims[i].H x Dims[i].W x C
+	// bytes at Images[Dims[i].Off:], and H = W is the side the cache was
+	// built at (every image's shorter side, or less for smaller originals).
+	Dims []Dim
+	// Key identifies the content of a cache-backed split, so Digest need
+	// not hash every byte of a file that may be larger than memory.
+	Key string
+}
+
+// Dim places one image of a variable-size dataset.
+type Dim struct {
+	Off  int64
+	H, W int32
+}
+
+// ImageSize returns the height and width of image i.
+func (d *Dataset) ImageSize(i int) (h, w int) {
+	if d.Dims != nil {
+		return int(d.Dims[i].H), int(d.Dims[i].W)
+	}
+	return d.H, d.W
 }
 
 // Names of the built-in datasets accepted by Load.
@@ -39,10 +65,12 @@ const (
 	CIFAR100     = "cifar100"
 	FashionMNIST = "fashion-mnist"
 	MNIST        = "mnist"
+	STL10        = "stl10"      // binary version; read through the decoded cache
+	Imagenette   = "imagenette" // the 160-px version, an image folder in the ImageNet layout
 )
 
 // Builtin lists the dataset names Load knows, in display order.
-var Builtin = []string{CIFAR10, CIFAR100, FashionMNIST, MNIST}
+var Builtin = []string{CIFAR10, CIFAR100, FashionMNIST, MNIST, STL10, Imagenette}
 
 // Known per-channel statistics of the training splits (the values every
 // SimCLR and torchvision recipe uses), so runs are comparable with theirs.
@@ -87,15 +115,16 @@ func IsBuiltin(name string) bool {
 }
 
 // Load reads one split ("train" or "test") of a dataset. name is a built-in
-// name (cifar10, cifar100, fashion-mnist, mnist) or the path of an image
-// folder, which is loaded with LoadFolder at DefaultFolderSize (from
-// PATH/SPLIT when that folder exists). dataDir "" means DefaultDir(name).
+// name or the path of an image folder; folders, STL-10 and Imagenette are
+// read through the decoded cache with Open's default options (stored for
+// training at DefaultFolderSize; call Open for others). dataDir "" means
+// DefaultDir(name).
 func Load(name, dataDir, split string) (*Dataset, error) {
 	if split != "train" && split != "test" {
 		return nil, fmt.Errorf("data: split %q: want train or test", split)
 	}
-	if !IsBuiltin(name) {
-		return LoadFolderSplit(name, split, DefaultFolderSize)
+	if !IsBuiltin(name) || name == STL10 || name == Imagenette {
+		return Open(name, dataDir, split, FolderOptions{})
 	}
 	if dataDir == "" {
 		d, err := DefaultDir(name)
@@ -126,12 +155,19 @@ func (d *Dataset) Check() error {
 	switch {
 	case d.N < 0 || d.H <= 0 || d.W <= 0 || d.C <= 0:
 		return fmt.Errorf("data: %s: bad shape (%d, %d, %d, %d)", d.Name, d.N, d.H, d.W, d.C)
-	case len(d.Images) != d.N*d.H*d.W*d.C:
+	case d.Dims != nil && len(d.Dims) != d.N:
+		return fmt.Errorf("data: %s: %d image sizes for %d images", d.Name, len(d.Dims), d.N)
+	case d.Dims == nil && len(d.Images) != d.N*d.H*d.W*d.C:
 		return fmt.Errorf("data: %s: %d image bytes, want %d", d.Name, len(d.Images), d.N*d.H*d.W*d.C)
 	case d.Labels != nil && len(d.Labels) != d.N:
 		return fmt.Errorf("data: %s: %d labels for %d images", d.Name, len(d.Labels), d.N)
 	case len(d.Mean) != d.C || len(d.Std) != d.C:
 		return fmt.Errorf("data: %s: mean/std have %d/%d channels, want %d", d.Name, len(d.Mean), len(d.Std), d.C)
+	}
+	for i, m := range d.Dims {
+		if m.H <= 0 || m.W <= 0 || m.Off < 0 || m.Off+int64(m.H)*int64(m.W)*int64(d.C) > int64(len(d.Images)) {
+			return fmt.Errorf("data: %s: image %d of %dx%d at byte %d lies outside the %d image bytes", d.Name, i, m.H, m.W, m.Off, len(d.Images))
+		}
 	}
 	for i, l := range d.Labels {
 		if l < 0 || int(l) >= len(d.Classes) {
@@ -154,15 +190,24 @@ func (d *Dataset) Subset(n int) *Dataset {
 	}
 	s := *d
 	s.N = n
-	s.Images = d.Images[: n*d.H*d.W*d.C : n*d.H*d.W*d.C]
+	if d.Dims != nil {
+		s.Dims = d.Dims[:n:n]
+	} else {
+		s.Images = d.Images[: n*d.H*d.W*d.C : n*d.H*d.W*d.C]
+	}
 	if d.Labels != nil {
 		s.Labels = d.Labels[:n:n]
 	}
 	return &s
 }
 
-// Image returns image i as (H, W, C) bytes, sharing memory with d.
+// Image returns image i as (h, w, C) bytes (h, w from ImageSize), sharing memory with d.
 func (d *Dataset) Image(i int) []uint8 {
+	if d.Dims != nil {
+		m := d.Dims[i]
+		end := m.Off + int64(m.H)*int64(m.W)*int64(d.C)
+		return d.Images[m.Off:end:end]
+	}
 	n := d.H * d.W * d.C
 	return d.Images[i*n : (i+1)*n : (i+1)*n]
 }
@@ -180,7 +225,9 @@ func (d *Dataset) ClassCounts() []int {
 }
 
 // Digest returns the hex SHA-256 of the decoded content (shape, images and
-// labels), which identifies a split independently of the file format.
+// labels), which identifies a split independently of the file format. For a
+// cache-backed split it hashes the cache's key (which covers the folder's
+// listing, sizes and modification times and the stored side) instead of the pixels.
 func (d *Dataset) Digest() string {
 	h := sha256.New()
 	var hdr [16]byte
@@ -188,42 +235,15 @@ func (d *Dataset) Digest() string {
 		binary.LittleEndian.PutUint32(hdr[4*i:], uint32(v))
 	}
 	h.Write(hdr[:])
-	h.Write(d.Images)
+	if d.Key != "" {
+		h.Write([]byte(d.Key))
+	} else {
+		h.Write(d.Images)
+	}
 	var b [4]byte
 	for _, l := range d.Labels {
 		binary.LittleEndian.PutUint32(b[:], uint32(l))
 		h.Write(b[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// channelStats computes per-channel mean and std in [0,1] units over all pixels;
-// image folders use it since they have no published statistics.
-func channelStats(images []uint8, c int) (mean, std []float32) {
-	sum := make([]float64, c)
-	sq := make([]float64, c)
-	for i, v := range images {
-		f := float64(v)
-		sum[i%c] += f
-		sq[i%c] += f * f
-	}
-	n := float64(len(images) / c)
-	mean, std = make([]float32, c), make([]float32, c)
-	for k := range c {
-		if n == 0 {
-			mean[k], std[k] = 0, 1
-			continue
-		}
-		m := sum[k] / n
-		v := sq[k]/n - m*m
-		s := 0.0
-		if v > 0 {
-			s = math.Sqrt(v)
-		}
-		if s < 1e-3 { // constant channel: avoid dividing by zero in normalization
-			s = 1e-3 * 255
-		}
-		mean[k], std[k] = float32(m/255), float32(s/255)
-	}
-	return mean, std
 }

@@ -1,4 +1,4 @@
-// Downloading the CIFAR archives: resumable HTTP, md5 check, tar.gz extraction.
+// Downloading the dataset archives: resumable HTTP, md5 check, tar.gz extraction.
 package data
 
 import (
@@ -25,14 +25,24 @@ const OfficialBaseURL = "https://www.cs.toronto.edu/~kriz/"
 
 // archive is one downloadable dataset file.
 type archive struct {
+	base string // where it is published
 	file string
 	md5  string
 }
 
+// archives holds the official archives and their published md5 sums. The
+// STL-10 sum is the one torchvision's STL10 dataset checks (tgz_md5 in
+// torchvision/datasets/stl10.py), the Imagenette one torchvision's
+// Imagenette dataset (torchvision/datasets/imagenette.py, "160px").
 var archives = map[string]archive{
-	CIFAR10:  {"cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530"},
-	CIFAR100: {"cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8"},
+	CIFAR10:    {OfficialBaseURL, "cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530"},
+	CIFAR100:   {OfficialBaseURL, "cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8"},
+	STL10:      {"http://ai.stanford.edu/~acoates/stl10/", "stl10_binary.tar.gz", "91f7769df0f17e558f3565bffb0c7dfb"},
+	Imagenette: {"https://s3.amazonaws.com/fast-ai-imageclas/", "imagenette2-160.tgz", "e793b78cc4c9e9a4ccc0c1155377a412"},
 }
+
+// Fetchable lists the datasets Fetch downloads.
+var Fetchable = []string{CIFAR10, CIFAR100, STL10, Imagenette}
 
 // ErrUnreachable reports that the download server could not be reached (or
 // refused the file); the wrapping error says how to place the files by hand.
@@ -60,7 +70,7 @@ var stallTimeout = time.Minute
 
 var errStalled = errors.New("no data received for a while")
 
-// Fetch downloads a CIFAR archive (name cifar10 or cifar100) into dataDir
+// Fetch downloads a dataset archive (one of Fetchable) into dataDir
 // ("" means DefaultDir(name)), resuming a partial download with an HTTP Range
 // request, verifies its md5 and extracts it, so that Load(name, dataDir, ...)
 // then works. It does nothing when the extracted files are already there, and
@@ -77,7 +87,7 @@ func Fetch(ctx context.Context, name, dataDir string, opts FetchOptions) error {
 			}
 			return fmt.Errorf("data: fetch: %s has no download here; place the files by hand:\n%s", name, Layout(name, dir))
 		}
-		return fmt.Errorf("data: fetch: unknown dataset %q (fetch supports cifar10, cifar100)", name)
+		return fmt.Errorf("data: fetch: unknown dataset %q (fetch supports %s)", name, strings.Join(Fetchable, ", "))
 	}
 	if dataDir == "" {
 		d, err := DefaultDir(name)
@@ -94,7 +104,7 @@ func Fetch(ctx context.Context, name, dataDir string, opts FetchOptions) error {
 	if opts.MD5 != "" {
 		want = opts.MD5
 	}
-	if dir, err := cifarComplete(name, dataDir); err == nil {
+	if dir, err := fetchComplete(name, dataDir); err == nil {
 		logf("%s already present in %s\n", name, dir)
 		return nil
 	}
@@ -114,7 +124,7 @@ func Fetch(ctx context.Context, name, dataDir string, opts FetchOptions) error {
 	} else {
 		base := opts.BaseURL
 		if base == "" {
-			base = OfficialBaseURL
+			base = ar.base
 		}
 		url := strings.TrimSuffix(base, "/") + "/" + ar.file
 		if err := download(ctx, url, dst, want, opts, logf); err != nil {
@@ -129,10 +139,66 @@ func Fetch(ctx context.Context, name, dataDir string, opts FetchOptions) error {
 	if err := extractTarGz(dst, dataDir); err != nil {
 		return fmt.Errorf("data: fetch %s: %w", name, err)
 	}
-	if _, err := cifarComplete(name, dataDir); err != nil {
+	if _, err := fetchComplete(name, dataDir); err != nil {
 		return fmt.Errorf("data: fetch %s: %s did not hold the expected files: %w", name, dst, err)
 	}
 	return nil
+}
+
+// Present reports whether a built-in dataset's files are in dir.
+func Present(name, dir string) bool {
+	if name == FashionMNIST || name == MNIST {
+		for _, s := range []string{"train", "test"} {
+			im, lb := idxFiles(s)
+			for _, f := range []string{im, lb} {
+				_, e1 := os.Stat(filepath.Join(dir, f))
+				_, e2 := os.Stat(filepath.Join(dir, f+".gz"))
+				if e1 != nil && e2 != nil {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	_, err := fetchComplete(name, dir)
+	return err == nil
+}
+
+// fetchComplete returns the folder holding a fetched dataset's files, or
+// an error saying what is missing.
+func fetchComplete(name, dataDir string) (string, error) {
+	switch name {
+	case STL10:
+		dir, err := stl10Dir(dataDir)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range []string{"train", "test", "unlabeled"} {
+			for k, fn := range stl10Files[s] {
+				if fn == "" {
+					continue
+				}
+				st, err := os.Stat(filepath.Join(dir, fn))
+				if err != nil {
+					return "", err
+				}
+				if unit := int64([]int{stl10Pixels, 1}[k]); st.Size() == 0 || st.Size()%unit != 0 {
+					return "", fmt.Errorf("%s: %d bytes is not a whole number of %d-byte records", filepath.Join(dir, fn), st.Size(), unit)
+				}
+			}
+		}
+		return dir, nil
+	case Imagenette:
+		dir, err := imagenetteDir(dataDir)
+		if err != nil {
+			return "", err
+		}
+		if st, err := os.Stat(filepath.Join(dir, "val")); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("%s: no val folder", dir)
+		}
+		return dir, nil
+	}
+	return cifarComplete(name, dataDir)
 }
 
 // cifarComplete returns the folder holding all of a CIFAR variant's files,
@@ -426,7 +492,7 @@ func Layout(name, dir string) string {
 	case CIFAR10, CIFAR100:
 		f, ar := cifarFormats[name], archives[name]
 		fmt.Fprintf(&b, "  %s\n      the official archive from %s%s (md5 %s);\n      'vkclr data fetch %s --data-dir %s' verifies and extracts it, or extract it yourself:\n",
-			filepath.Join(dir, ar.file), OfficialBaseURL, ar.file, ar.md5, name, dir)
+			filepath.Join(dir, ar.file), ar.base, ar.file, ar.md5, name, dir)
 		sub := filepath.Join(dir, f.subdir)
 		for _, fn := range append(append([]string(nil), f.train...), f.test...) {
 			fmt.Fprintf(&b, "  %s\n", filepath.Join(sub, fn))
@@ -443,8 +509,24 @@ func Layout(name, dir string) string {
 		if name == FashionMNIST {
 			fmt.Fprintf(&b, "  On Debian: apt-get install dataset-fashion-mnist puts them in %s\n", DebianFashionMNIST)
 		}
+	case STL10:
+		ar := archives[name]
+		fmt.Fprintf(&b, "  %s\n      the official archive from %s%s (md5 %s);\n      'vkclr data fetch %s --data-dir %s' verifies and extracts it, or extract it yourself:\n",
+			filepath.Join(dir, ar.file), ar.base, ar.file, ar.md5, name, dir)
+		for _, s := range []string{"train", "test", "unlabeled"} {
+			for _, fn := range stl10Files[s] {
+				if fn != "" {
+					fmt.Fprintf(&b, "  %s\n", filepath.Join(dir, stl10Subdir, fn))
+				}
+			}
+		}
+		fmt.Fprintf(&b, "  each _X.bin a sequence of %d-byte images (R, G, B planes of 96x96, column-major), each _y.bin one label byte (1-10) per image\n", stl10Pixels)
+	case Imagenette:
+		ar := archives[name]
+		fmt.Fprintf(&b, "  %s\n      the official archive from %s%s (md5 %s), extracted to\n  %s/train/CLASS/*.JPEG and %s/val/CLASS/*.JPEG\n",
+			filepath.Join(dir, ar.file), ar.base, ar.file, ar.md5, filepath.Join(dir, imagenetteSubdir), filepath.Join(dir, imagenetteSubdir))
 	default:
-		fmt.Fprintf(&b, "  %s/CLASS/*.png|jpg (or %s/*.png|jpg without labels)\n", dir, dir)
+		fmt.Fprintf(&b, "  %s/CLASS/*.jpg|png|webp, %s/*.jpg|png|webp without labels, or %s/train/CLASS/* and %s/val/CLASS/*\n", dir, dir, dir, dir)
 	}
 	return b.String()
 }

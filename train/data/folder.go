@@ -1,192 +1,323 @@
-// Image folders: root/CLASS/*.png|jpg (labeled) or root/*.png|jpg (unlabeled),
-// any size, center-cropped to a square and scaled to one resolution.
+// Image folders of any size: the ImageNet layout (root/train/CLASS/*,
+// root/val/CLASS/*), class folders (root/CLASS/*) or a flat unlabeled folder
+// (root/*), read through the decoded cache (cache.go).
 package data
 
 import (
-	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
-	"image"
-	"image/draw"
-	_ "image/jpeg" // register the decoders image.Decode uses
-	_ "image/png"
+	"hash/fnv"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
-
-	xdraw "golang.org/x/image/draw"
 )
 
-// DefaultFolderSize is the side Load scales image folders to; call LoadFolder
-// directly for another resolution.
+// DefaultFolderSize is the training side Load assumes for an image folder;
+// Open takes the side to store at.
 const DefaultFolderSize = 32
 
-// maxImagePixels bounds one decoded image (a variable so fuzzing can lower it):
-// a corrupt header must not make the decoder allocate gigabytes.
-var maxImagePixels = 1 << 26
+// CacheSide returns the shorter side an image folder is stored at for
+// training at imageSize: 1.15x (rounded up), so RandomResizedCrop has some
+// resolution to spare, as ImageNet recipes resize to 256 for 224.
+func CacheSide(imageSize int) int { return int(math.Ceil(1.15 * float64(imageSize))) }
 
-// imageExts are the file extensions LoadFolder reads; other files are skipped.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true}
-
-func isImageFile(name string) bool {
-	return imageExts[strings.ToLower(filepath.Ext(name))]
+// FolderOptions configures how Open reads image folders (and STL-10).
+type FolderOptions struct {
+	Side        int       // shorter side images are stored at; 0 means CacheSide(DefaultFolderSize)
+	CacheDir    string    // where cache files go; "" means os.UserCacheDir()/vkclr/images
+	Strict      bool      // fail on the first unreadable image instead of skipping it
+	ValFraction float64   // without a val folder: this fraction of the images (chosen by path hash) is the test split
+	Workers     int       // decoding goroutines; 0 means GOMAXPROCS
+	Log         io.Writer // cache progress and the unreadable-file summary; nil means silent
 }
 
-// LoadFolder reads every image of root/CLASS/*.png|jpg|jpeg (labels are the
-// sorted class folder names) or, when root holds images directly and no class
-// folders, root/*.png|jpg|jpeg without labels. Each image is converted to
-// RGB, center-cropped to a square and scaled to size x size; mean and std are
-// computed from the result. Any unreadable image fails the whole load.
-func LoadFolder(root string, size int) (*Dataset, error) {
-	if size <= 0 {
-		return nil, fmt.Errorf("data: %s: image size %d, want > 0", root, size)
+func (o FolderOptions) side() int {
+	if o.Side > 0 {
+		return o.Side
 	}
-	entries, err := os.ReadDir(root)
+	return CacheSide(DefaultFolderSize)
+}
+
+// cacheDir returns the folder cache files go to.
+func (o FolderOptions) cacheDir() (string, error) {
+	if o.CacheDir != "" {
+		return o.CacheDir, nil
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("data: no cache directory for the decoded images (set --cache-dir): %w", err)
+	}
+	return filepath.Join(c, "vkclr", "images"), nil
+}
+
+// listing is the images of one folder in a stable order.
+type listing struct {
+	dir     string
+	names   []string // relative to dir
+	labels  []int32  // nil when unlabeled
+	classes []string
+	skipped []string // files that are not images by their extension
+	key     []byte   // names, sizes, modification times and labels
+}
+
+// listFolder lists dir as class folders (labels are the sorted folder names)
+// or as a flat folder of images (no labels). Hidden files are ignored; other
+// non-image files are listed in skipped, for the report.
+func listFolder(dir string) (*listing, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("data: image folder: %w", err)
 	}
-	var classes, loose []string
+	l := &listing{dir: dir}
+	var classes, loose []os.DirEntry
 	for _, e := range entries {
 		switch {
 		case strings.HasPrefix(e.Name(), "."):
-		case e.IsDir():
-			classes = append(classes, e.Name())
+		case isDir(dir, e):
+			classes = append(classes, e)
 		case isImageFile(e.Name()):
-			loose = append(loose, filepath.Join(root, e.Name()))
+			loose = append(loose, e)
+		default:
+			l.skipped = append(l.skipped, e.Name())
 		}
 	}
-	var paths []string
-	var labels []int32
+	add := func(sub string, e os.DirEntry, label int32) error {
+		info, err := os.Stat(filepath.Join(dir, sub, e.Name()))
+		if err != nil {
+			return fmt.Errorf("data: image folder: %w", err)
+		}
+		name := filepath.Join(sub, e.Name())
+		l.names = append(l.names, name)
+		if l.classes != nil {
+			l.labels = append(l.labels, label)
+		}
+		var b [20]byte
+		binary.LittleEndian.PutUint64(b[0:], uint64(info.Size()))
+		binary.LittleEndian.PutUint64(b[8:], uint64(info.ModTime().UnixNano()))
+		binary.LittleEndian.PutUint32(b[16:], uint32(label))
+		l.key = append(append(append(l.key, name...), 0), b[:]...)
+		return nil
+	}
 	switch {
 	case len(classes) > 0 && len(loose) > 0:
 		return nil, fmt.Errorf("data: %s: holds both class folders (%s, ...) and images (%s, ...); "+
-			"want root/CLASS/*.png or root/*.png", root, classes[0], filepath.Base(loose[0]))
+			"want root/CLASS/*.jpg (labeled) or root/*.jpg (unlabeled)", dir, classes[0].Name(), loose[0].Name())
 	case len(classes) > 0:
-		sort.Strings(classes)
-		for k, c := range classes {
-			files, err := os.ReadDir(filepath.Join(root, c))
+		for _, c := range classes {
+			l.classes = append(l.classes, c.Name())
+		}
+		sort.Strings(l.classes)
+		for k, c := range l.classes {
+			files, err := os.ReadDir(filepath.Join(dir, c))
 			if err != nil {
 				return nil, fmt.Errorf("data: image folder: %w", err)
 			}
 			n := 0
 			for _, f := range files {
-				if !f.IsDir() && isImageFile(f.Name()) && !strings.HasPrefix(f.Name(), ".") {
-					paths = append(paths, filepath.Join(root, c, f.Name()))
-					labels = append(labels, int32(k))
+				switch {
+				case strings.HasPrefix(f.Name(), "."):
+				case !isDir(filepath.Join(dir, c), f) && isImageFile(f.Name()):
+					if err := add(c, f, int32(k)); err != nil {
+						return nil, err
+					}
 					n++
+				default:
+					l.skipped = append(l.skipped, filepath.Join(c, f.Name()))
 				}
 			}
 			if n == 0 {
-				return nil, fmt.Errorf("data: %s: class folder %s has no .png or .jpg images", root, c)
+				return nil, fmt.Errorf("data: %s: class folder %s has no .jpg, .png or .webp images", dir, c)
 			}
 		}
 	case len(loose) > 0:
-		sort.Strings(loose)
-		paths, classes = loose, nil
+		for _, e := range loose {
+			if err := add("", e, -1); err != nil {
+				return nil, err
+			}
+		}
 	default:
-		return nil, fmt.Errorf("data: %s: no images (want root/CLASS/*.png|jpg or root/*.png|jpg): %w", root, ErrNotFound)
+		return nil, fmt.Errorf("data: %s: no images (want root/CLASS/*.jpg|png|webp, root/*.jpg|png|webp, "+
+			"or root/train/CLASS/* and root/val/CLASS/*): %w", dir, ErrNotFound)
 	}
-
-	d := &Dataset{
-		Name: filepath.Base(filepath.Clean(root)), N: len(paths), H: size, W: size, C: 3,
-		Images: make([]uint8, len(paths)*size*size*3), Classes: classes, Sources: []string{root},
-	}
-	if len(classes) > 0 {
-		d.Labels = labels
-	}
-	if err := decodeAll(paths, size, d.Images); err != nil {
-		return nil, err
-	}
-	d.Mean, d.Std = channelStats(d.Images, 3)
-	return d, d.Check()
+	return l, nil
 }
 
-// decodeAll decodes paths[i] into image i of dst with one worker per core and
-// returns the first error in path order, so the message is deterministic.
-func decodeAll(paths []string, size int, dst []uint8) error {
-	n := size * size * 3
-	errs := make([]error, len(paths))
-	var next sync.Mutex
-	i := 0
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(paths)) {
-		wg.Go(func() {
-			for {
-				next.Lock()
-				k := i
-				i++
-				next.Unlock()
-				if k >= len(paths) {
-					return
-				}
-				buf, err := os.ReadFile(paths[k])
-				if err != nil {
-					errs[k] = fmt.Errorf("data: image folder: %w", err)
-					continue
-				}
-				errs[k] = decodeImage(paths[k], buf, size, dst[k*n:(k+1)*n])
-			}
-		})
+// isDir reports whether entry e of dir is a folder, following symbolic links.
+func isDir(dir string, e os.DirEntry) bool {
+	if e.Type()&os.ModeSymlink != 0 {
+		st, err := os.Stat(filepath.Join(dir, e.Name()))
+		return err == nil && st.IsDir()
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+	return e.IsDir()
+}
+
+// splitDirs returns the folder holding split ("train" or "test") of an
+// image folder, and whether it must be carved out of the training folder by
+// ValFraction: root/train and root/val (or root/test) in the ImageNet layout,
+// otherwise root itself for training.
+func splitDirs(root, split string, valFraction float64) (dir string, carve bool, err error) {
+	exists := func(p string) bool { st, err := os.Stat(p); return err == nil && st.IsDir() }
+	train := root
+	if exists(filepath.Join(root, "train")) {
+		train = filepath.Join(root, "train")
+	}
+	if split == "train" {
+		return train, valFraction > 0, nil
+	}
+	for _, v := range []string{"val", "test"} {
+		if p := filepath.Join(root, v); exists(p) {
+			return p, false, nil
 		}
 	}
-	return nil
+	if valFraction > 0 {
+		return train, true, nil
+	}
+	return "", false, fmt.Errorf("data: %s: no test split (want %s/val/CLASS/*, or --val-fraction F to hold out a fraction of %s): %w",
+		root, root, train, ErrNotFound)
 }
 
-// decodeImage decodes a PNG or JPEG, center-crops it to a square, scales it
-// to size x size with a bilinear filter (antialiased when shrinking) and
-// writes (size, size, 3) RGB bytes to dst. Transparent pixels come out over black.
-func decodeImage(file string, buf []byte, size int, dst []uint8) error {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(buf))
-	if err != nil {
-		return fmt.Errorf("data: %s: unreadable image: %w", file, err)
+// OpenFolder returns split ("train" or "test") of an image folder through
+// its decoded cache, building the cache first when the folder is new or has
+// changed. A folder that holds a built-in dataset's files (CIFAR, STL-10) is
+// read as that dataset.
+func OpenFolder(root, split string, opts FolderOptions) (*Dataset, error) {
+	if split != "train" && split != "test" {
+		return nil, fmt.Errorf("data: split %q: want train or test", split)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImagePixels/max(cfg.Height, 1) {
-		return fmt.Errorf("data: %s: %s of %dx%d pixels is empty or too large", file, format, cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(buf))
-	if err != nil {
-		return fmt.Errorf("data: %s: unreadable %s: %w", file, format, err)
-	}
-	b := img.Bounds()
-	side := min(b.Dx(), b.Dy())
-	if side <= 0 {
-		return fmt.Errorf("data: %s: empty %s", file, format)
-	}
-	x0, y0 := b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2
-	src := image.Rect(x0, y0, x0+side, y0+side)
-	out := image.NewRGBA(image.Rect(0, 0, size, size))
-	if side == size {
-		draw.Draw(out, out.Bounds(), img, src.Min, draw.Src)
-	} else {
-		xdraw.BiLinear.Scale(out, out.Bounds(), img, src, xdraw.Src, nil)
-	}
-	for p := range size * size {
-		dst[3*p], dst[3*p+1], dst[3*p+2] = out.Pix[4*p], out.Pix[4*p+1], out.Pix[4*p+2]
-	}
-	return nil
-}
-
-// LoadFolderSplit loads one split of an image folder with LoadFolder:
-// root/SPLIT when that folder exists; otherwise root is the training split
-// and there is no test split (an error, not a silent reuse of the training images).
-func LoadFolderSplit(root, split string, size int) (*Dataset, error) {
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("data: %q is neither a built-in dataset (%s) nor a folder: %w",
 			root, strings.Join(Builtin, ", "), ErrNotFound)
 	}
-	sub := filepath.Join(root, split)
-	if st, err := os.Stat(sub); err == nil && st.IsDir() {
-		return LoadFolder(sub, size)
+	if name, err := recognize(root); err != nil {
+		return nil, err
+	} else if name != "" {
+		return Open(name, root, split, opts)
 	}
-	if split == "test" {
-		return nil, fmt.Errorf("data: %s: no test split (want %s/CLASS/*.png): %w", root, sub, ErrNotFound)
+	if !(opts.ValFraction >= 0 && opts.ValFraction < 1) {
+		return nil, fmt.Errorf("data: --val-fraction %v: want in [0, 1)", opts.ValFraction)
 	}
-	return LoadFolder(root, size)
+	dir, carve, err := splitDirs(root, split, opts.ValFraction)
+	if err != nil {
+		return nil, err
+	}
+	l, err := listFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Log != nil && len(l.skipped) > 0 {
+		fmt.Fprintf(opts.Log, "%s: %d files are not .jpg, .jpeg, .png or .webp images and were not read (e.g. %s)\n",
+			dir, len(l.skipped), strings.Join(l.skipped[:min(len(l.skipped), badShown)], ", "))
+	}
+	side := opts.side()
+	cdir, err := opts.cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "vkclr image cache %d side %d\x00", cacheVersion, side)
+	h.Write(l.key)
+	key := hex.EncodeToString(h.Sum(nil))
+	where := sha256.Sum256([]byte(abs))
+	name := filepath.Base(filepath.Clean(root))
+	spec := cacheSpec{
+		path: filepath.Join(cdir, fmt.Sprintf("%s-%s-s%d.vkimg", sanitize(filepath.Base(abs)), hex.EncodeToString(where[:6]), side)),
+		key:  key, name: name, root: dir, side: side,
+		names: l.names, labels: l.labels, classes: l.classes,
+		decode: func(i int) ([]uint8, int, int, error) {
+			path := filepath.Join(dir, l.names[i])
+			buf, err := os.ReadFile(path)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			return decodeImage(l.names[i], buf, side)
+		},
+		strict: opts.Strict, workers: opts.Workers, log: opts.Log,
+	}
+	d, src, err := openCache(spec)
+	if err != nil {
+		return nil, err
+	}
+	if carve {
+		d = holdOut(d, src, l.names, opts.ValFraction, split == "test")
+		if d.N == 0 {
+			return nil, fmt.Errorf("data: %s: --val-fraction %v leaves no images for the %s split", dir, opts.ValFraction, split)
+		}
+	}
+	return d, d.Check()
+}
+
+// holdOut keeps the images whose path hashes below fraction (test) or not
+// (train): a split that does not change when other files are added.
+func holdOut(d *Dataset, src []int32, names []string, fraction float64, test bool) *Dataset {
+	s := *d
+	s.Dims, s.Labels = nil, nil
+	s.Dims = []Dim{}
+	if d.Labels != nil {
+		s.Labels = []int32{}
+	}
+	for i := range d.N {
+		h := fnv.New64a()
+		h.Write([]byte(filepath.ToSlash(names[src[i]])))
+		if (float64(h.Sum64())/math.Exp2(64) < fraction) != test {
+			continue
+		}
+		s.Dims = append(s.Dims, d.Dims[i])
+		if d.Labels != nil {
+			s.Labels = append(s.Labels, d.Labels[i])
+		}
+	}
+	s.N = len(s.Dims)
+	split := "train"
+	if test {
+		split = "test"
+	}
+	s.Key = fmt.Sprintf("%s|val-fraction %v %s", d.Key, fraction, split)
+	return &s
+}
+
+// sanitize keeps a folder name usable inside a file name.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// recognize returns the built-in dataset whose files a folder holds (the
+// files of CIFAR-10, CIFAR-100 or STL-10, directly or in the archive's
+// folder), "" for an ordinary image folder, or an error for idx files, which
+// do not say whether they are MNIST or Fashion-MNIST.
+func recognize(dir string) (string, error) {
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range []string{CIFAR10, CIFAR100} {
+		f := cifarFormats[name]
+		if has(f.test[0], filepath.Join(f.subdir, f.test[0])) {
+			return name, nil
+		}
+	}
+	if has(stl10Files["test"][0], filepath.Join(stl10Subdir, stl10Files["test"][0])) {
+		return STL10, nil
+	}
+	if has("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz") {
+		return "", fmt.Errorf("data: %s holds idx files, not images: use --data mnist or --data fashion-mnist with --data-dir %s", dir, dir)
+	}
+	return "", nil
 }

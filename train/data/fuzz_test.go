@@ -56,7 +56,7 @@ func FuzzParseIDX(f *testing.F) {
 	})
 }
 
-// FuzzDecodeImage feeds arbitrary bytes to the per-file step of LoadFolder.
+// FuzzDecodeImage feeds arbitrary bytes to the per-file step of an image folder's cache build.
 func FuzzDecodeImage(f *testing.F) {
 	grad := image.NewRGBA(image.Rect(0, 0, 9, 5))
 	for y := range 5 {
@@ -71,9 +71,10 @@ func FuzzDecodeImage(f *testing.F) {
 	defer func(n int) { maxImagePixels = n }(maxImagePixels)
 	maxImagePixels = 1 << 16 // keep each input's decode small
 	f.Fuzz(func(t *testing.T, buf []byte) {
-		const size = 6
-		dst := make([]uint8, size*size*3)
-		_ = decodeImage("fuzz.png", buf, size, dst)
+		pix, h, w, err := decodeImage("fuzz.png", buf, 6)
+		if err == nil && (len(pix) != h*w*3 || min(h, w) > 6 || h <= 0 || w <= 0) {
+			t.Fatalf("%d bytes for %dx%d", len(pix), h, w)
+		}
 	})
 }
 
@@ -97,7 +98,7 @@ func FuzzLoadFolder(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
 			return
 		}
-		d, err := LoadFolder(root, 4)
+		d, err := OpenFolder(root, "train", FolderOptions{Side: 4, CacheDir: t.TempDir()})
 		if err != nil {
 			return
 		}
