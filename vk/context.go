@@ -73,6 +73,11 @@ type Options struct {
 	Logger *log.Logger
 	// NoPipelineCache disables the on-disk pipeline cache.
 	NoPipelineCache bool
+	// InstanceExtensions are enabled besides vkclr's own: a window system's
+	// surface extensions (glfw.GetRequiredInstanceExtensions), for a Swapchain.
+	InstanceExtensions []string
+	// Present enables VK_KHR_swapchain on the device, for a Swapchain.
+	Present bool
 }
 
 // ValidationFromEnv reports whether VKCLR_VALIDATE asks for validation.
@@ -116,7 +121,7 @@ func goDebugMessage(sev C.int, types C.int, msg *C.char) {
 // process so far; tests assert it does not grow.
 func ValidationMessages() int64 { return debugCount.Load() }
 
-func newInstance(validate bool, logger *log.Logger) (*instance, error) {
+func newInstance(validate bool, logger *log.Logger, exts []string) (*instance, error) {
 	if err := load(); err != nil {
 		return nil, err
 	}
@@ -130,11 +135,19 @@ func newInstance(validate bool, logger *log.Logger) (*instance, error) {
 		v = 1
 	}
 	in := &instance{}
-	r := C.vkclr_create_instance(v, &in.h, &in.msg)
+	cexts := make([]*C.char, len(exts)+1) // +1: never a zero-length array to index
+	for i, e := range exts {
+		cexts[i] = C.CString(e)
+		defer C.free(unsafe.Pointer(cexts[i]))
+	}
+	r := C.vkclr_create_instance(v, &cexts[0], C.uint32_t(len(exts)), &in.h, &in.msg)
 	if r == C.VK_ERROR_LAYER_NOT_PRESENT && validate {
 		return nil, fmt.Errorf("vk: validation requested but VK_LAYER_KHRONOS_validation is not installed: apt-get install vulkan-validationlayers")
 	}
 	if err := check("vkCreateInstance", vk.Result(r)); err != nil {
+		if len(exts) > 0 && vk.Result(r) == vk.ErrorExtensionNotPresent {
+			return nil, fmt.Errorf("%w: the Vulkan loader lacks the window-system extensions %v (%w)", ErrNoPresent, exts, err)
+		}
 		if vk.Result(r) == vk.ErrorIncompatibleDriver {
 			return nil, fmt.Errorf("%w: %w; install a Vulkan driver (mesa-vulkan-drivers for the CPU)", ErrNoDevice, err)
 		}
@@ -172,7 +185,7 @@ func (in *instance) physicalDevices() ([]vk.PhysicalDevice, error) {
 
 // Devices lists every Vulkan device with its capability report.
 func Devices() ([]Caps, error) {
-	in, err := newInstance(false, nil)
+	in, err := newInstance(false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +259,7 @@ type Context struct {
 // Open opens a device.
 func Open(opt Options) (*Context, error) {
 	validate := opt.Validate || ValidationFromEnv()
-	in, err := newInstance(validate, opt.Logger)
+	in, err := newInstance(validate, opt.Logger, opt.InstanceExtensions)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +288,14 @@ func Open(opt Options) (*Context, error) {
 		return nil, fmt.Errorf("vk: device %q has no compute queue", c.Caps.Name)
 	}
 	var cdev C.VkDevice
-	if err := check("vkCreateDevice", vk.Result(C.vkclr_create_device(in.h, C.VkPhysicalDevice(unsafe.Pointer(c.pd)), C.uint32_t(c.qfam), &c.Caps.raw, &cdev))); err != nil {
+	present := C.int(0)
+	if opt.Present {
+		present = 1
+	}
+	if err := check("vkCreateDevice", vk.Result(C.vkclr_create_device(in.h, C.VkPhysicalDevice(unsafe.Pointer(c.pd)), C.uint32_t(c.qfam), &c.Caps.raw, present, &cdev))); err != nil {
+		if opt.Present && err.(*Error).Result == vk.ErrorExtensionNotPresent {
+			return nil, fmt.Errorf("%w: device %q cannot present to windows (no VK_KHR_swapchain); choose another with --device", ErrNoPresent, c.Caps.Name)
+		}
 		return nil, err
 	}
 	c.dev = vk.Device(unsafe.Pointer(cdev))

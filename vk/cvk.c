@@ -64,10 +64,12 @@ static int has_instance_ext(const char *layer, const char *name) {
 }
 
 // vkclr_create_instance returns VK_ERROR_LAYER_NOT_PRESENT when validation is asked for and missing.
-VkResult vkclr_create_instance(int validate, VkInstance *out, VkDebugUtilsMessengerEXT *msg) {
+// extra are more instance extensions (a window system's surface extensions).
+VkResult vkclr_create_instance(int validate, const char **extra, uint32_t nextra, VkInstance *out, VkDebugUtilsMessengerEXT *msg) {
 	const char *layers[1] = {"VK_LAYER_KHRONOS_validation"};
-	const char *exts[3];
+	const char *exts[3 + nextra];
 	uint32_t next = 0;
+	for (uint32_t i = 0; i < nextra; i++) exts[next++] = extra[i];
 	VkInstanceCreateFlags flags = 0;
 	// Synchronization validation: a missing or wrong barrier between two
 	// dispatches is reported as a hazard instead of showing only as a wrong number.
@@ -234,7 +236,8 @@ void vkclr_query(VkInstance inst, VkPhysicalDevice pd, vkclr_caps *c) {
 	c->cooperativeMatrix = c->hasCoopMatExt && cm.cooperativeMatrix;
 }
 
-VkResult vkclr_create_device(VkInstance inst, VkPhysicalDevice pd, uint32_t qfam, const vkclr_caps *c, VkDevice *out) {
+// present enables VK_KHR_swapchain (for a window); without it on the device this fails with VK_ERROR_EXTENSION_NOT_PRESENT.
+VkResult vkclr_create_device(VkInstance inst, VkPhysicalDevice pd, uint32_t qfam, const vkclr_caps *c, int present, VkDevice *out) {
 	float prio = 1.0f;
 	VkDeviceQueueCreateInfo q = {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
 	q.queueFamilyIndex = qfam;
@@ -246,6 +249,10 @@ VkResult vkclr_create_device(VkInstance inst, VkPhysicalDevice pd, uint32_t qfam
 	const char *exts[2];
 	uint32_t next = 0;
 	if (has_device_ext(inst, pd, "VK_KHR_portability_subset")) exts[next++] = "VK_KHR_portability_subset";
+	if (present) {
+		if (!has_device_ext(inst, pd, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) return VK_ERROR_EXTENSION_NOT_PRESENT;
+		exts[next++] = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
+	}
 	ci.enabledExtensionCount = next;
 	ci.ppEnabledExtensionNames = exts;
 

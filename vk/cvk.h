@@ -23,8 +23,8 @@ typedef struct {
 	uint32_t heapFlags[16];
 } vkclr_caps;
 
-VkResult vkclr_create_instance(int validate, VkInstance *out, VkDebugUtilsMessengerEXT *msg);
+VkResult vkclr_create_instance(int validate, const char **extra, uint32_t nextra, VkInstance *out, VkDebugUtilsMessengerEXT *msg);
 void vkclr_destroy_instance(VkInstance inst, VkDebugUtilsMessengerEXT msg);
 void vkclr_query(VkInstance inst, VkPhysicalDevice pd, vkclr_caps *c);
-VkResult vkclr_create_device(VkInstance inst, VkPhysicalDevice pd, uint32_t qfam, const vkclr_caps *c, VkDevice *out);
+VkResult vkclr_create_device(VkInstance inst, VkPhysicalDevice pd, uint32_t qfam, const vkclr_caps *c, int present, VkDevice *out);
 #endif
