@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/vkclr
 
-.PHONY: all deps build shaders lint test demo bench gpu-bundle clean fuzz
+.PHONY: all deps build shaders lint test demo bench gpu-bundle clean fuzz viewer
 
 all: build
 
@@ -24,11 +24,18 @@ lint: deps
 # gofmt, go vet, SPIR-V validation, then every test with the validation layer on
 # (synchronization validation included: vk turns it on with the layer).
 test: deps
+	@tools/deps.sh viewer
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags viewer ./cmd/vkclr
 	@$(MAKE) --no-print-directory lint
 	VKCLR_VALIDATE=1 $(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz
+
+# bin/vkclr-view: vkclr with `vkclr view` (glfw, X11), apart from the headless bin/vkclr.
+viewer:
+	@tools/deps.sh viewer
+	$(GO) build -tags viewer -o bin/vkclr-view ./cmd/vkclr
 
 # A short run of every parser's fuzz target (go test -fuzz takes one target per run).
 # Counted in executions, not seconds: a time limit can expire inside a slow input, which

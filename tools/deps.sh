@@ -4,9 +4,18 @@
 #   run time:    libvulkan1 (the loader), mesa-vulkan-drivers (lavapipe, a Vulkan driver on the CPU)
 #   build/tests: libvulkan-dev (headers for vk/'s cgo), glslc, spirv-tools, vulkan-validationlayers, vulkan-tools
 #   demo data:   dataset-fashion-mnist
+#   viewer:      the argument 'viewer' (make viewer, make test): X11 and GL headers glfw builds against,
+#                xvfb and x11-apps (xwd) for the viewer's tests; the default vkclr needs none of them
 # Extra package names may be passed as arguments.
 set -eu
-pkgs="libvulkan1 libvulkan-dev mesa-vulkan-drivers glslc spirv-tools vulkan-validationlayers vulkan-tools $*"
+extra=""
+for a in "$@"; do
+	case "$a" in
+	viewer) extra="$extra libx11-dev libgl-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps" ;;
+	*) extra="$extra $a" ;;
+	esac
+done
+pkgs="libvulkan1 libvulkan-dev mesa-vulkan-drivers glslc spirv-tools vulkan-validationlayers vulkan-tools$extra"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

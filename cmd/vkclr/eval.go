@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -290,6 +291,7 @@ func cmdEmbed(args []string) error {
 	fs := newFlags("embed", "embed --checkpoint FILE --data NAME --split train|test --out FILE.safetensors")
 	c.flags(fs)
 	split := fs.String("split", "test", "train or test")
+	images := fs.Bool("images", false, "also store the images (images [N, H, W, C] uint8), so 'vkclr view --embeddings' needs no dataset")
 	out := fs.String("out", "", "output .safetensors file (features [N, D] float32, labels [N] int64)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -329,7 +331,16 @@ func cmdEmbed(args []string) error {
 		}
 		f.Add(safetensors.I64("labels", []int{ds.N}, l))
 	}
+	if *images {
+		f.Add(&safetensors.Tensor{Name: "images", DType: safetensors.DTypeU8, Shape: []int{ds.N, ds.H, ds.W, ds.C}, Data: ds.Images})
+	}
 	f.Metadata = map[string]string{"checkpoint": c.checkpoint, "dataset": ds.Name, "split": *split, "classes": strings.Join(ds.Classes, ",")}
+	// Where the images are, for 'vkclr view --embeddings' (data, data_dir, split, subset).
+	src := c.data
+	if !data.IsBuiltin(src) {
+		src, _ = filepath.Abs(src)
+	}
+	f.Metadata["data"], f.Metadata["data_dir"], f.Metadata["subset"] = src, c.dataDir, strconv.Itoa(ds.N)
 	if err := safetensors.Write(*out, f); err != nil {
 		return err
 	}

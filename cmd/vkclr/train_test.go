@@ -3,6 +3,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,6 +64,15 @@ func TestTrainEvalEmbed(t *testing.T) {
 	f, err := safetensors.Read(emb)
 	if err != nil || f.Tensors["features"] == nil || f.Tensors["labels"] == nil || f.Tensors["features"].Shape[0] != 20 {
 		t.Fatalf("embed output: %v %v", f, err)
+	}
+	if md := f.Metadata; md["data"] != "cifar10" || md["data_dir"] != dir || md["split"] != "test" || md["subset"] != "20" || f.Tensors["images"] != nil {
+		t.Errorf("embed without --images: metadata %v (want where the images are), tensors %v", md, f.Names())
+	}
+	if code := run(append([]string{"embed", "--split", "test", "--images", "--out", emb}, common...)); code != 0 {
+		t.Fatalf("embed --images: exit %d", code)
+	}
+	if f, err = safetensors.Read(emb); err != nil || f.Tensors["images"] == nil || fmt.Sprint(f.Tensors["images"].Shape) != "[20 32 32 3]" || f.Tensors["images"].DType != "U8" {
+		t.Fatalf("embed --images: %v, want images U8 [20 32 32 3]", err)
 	}
 	// Errors: a missing split, a missing checkpoint, a dataset whose images
 	// do not fit the encoder, bad flags.
