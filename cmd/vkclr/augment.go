@@ -2,6 +2,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"io"
@@ -24,6 +25,7 @@ func cmdAugment(args []string) error {
 	name := fs.String("data", data.CIFAR10, "dataset: "+strings.Join(data.Builtin, ", ")+", or an image folder")
 	dir := fs.String("data-dir", "", "folder holding the dataset's files (default: where 'data fetch' puts them)")
 	split := fs.String("split", "train", "train or test")
+	cacheDir := fs.String("cache-dir", "", "where decoded image-folder caches go (default: the user cache, vkclr/images)")
 	preset := fs.String("augment", "simclr-cifar", "augmentation preset (simclr-cifar, simclr-imagenet, none, s=X, with ,key=value overrides)")
 	n := fs.Int("n", 16, "number of images")
 	first := fs.Int("first", 0, "index of the first image")
@@ -42,7 +44,7 @@ func cmdAugment(args []string) error {
 	if *size > 0 {
 		cfg.Size = *size
 	}
-	d, err := loadData(*name, *dir, *split, cfg.Size)
+	d, err := loadData(*name, *dir, *split, cfg.Size, *cacheDir)
 	if err != nil {
 		return err
 	}
@@ -76,12 +78,14 @@ func benchAugment(args []string) error {
 	fs := newFlags("bench augment", "bench augment [--data NAME|PATH] [--image-size S] [--batch 256] [--workers N]")
 	name := fs.String("data", "", "dataset (default: 10000 synthetic 32x32 RGB images, a worst case for branch prediction)")
 	dir := fs.String("data-dir", "", "folder holding the dataset's files")
+	cacheDir := fs.String("cache-dir", "", "where decoded image-folder caches go (default: the user cache, vkclr/images)")
 	preset := fs.String("augment", "simclr-cifar", "augmentation preset")
 	size := fs.Int("image-size", 0, "view side (default: the preset's); an image folder's cache is built for it")
 	batch := fs.Int("batch", 256, "images per batch (each gives two views)")
 	workers := fs.Int("workers", 0, "worker goroutines (default: GOMAXPROCS)")
 	outC := fs.Int("outc", 4, "output channels (the trainer pads RGB to 4)")
 	seconds := fs.Float64("seconds", 5, "how long to measure")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func benchAugment(args []string) error {
 	var d *data.Dataset
 	if *name == "" {
 		d = syntheticData(10000, cfg.Size, 3)
-	} else if d, err = loadData(*name, *dir, "train", cfg.Size); err != nil {
+	} else if d, err = loadData(*name, *dir, "train", cfg.Size, *cacheDir); err != nil {
 		return err
 	}
 	oc := max(*outC, d.C)
@@ -129,6 +133,12 @@ func benchAugment(args []string) error {
 	}
 	el := time.Since(start).Seconds()
 	imgs := float64(steps * *batch)
+	if *asJSON {
+		b, _ := json.Marshal(map[string]any{"images_per_s": imgs / el, "images": imgs, "seconds": el, "batch": *batch,
+			"workers": effectiveWorkers(*workers), "size": cfg.Size, "augment": cfg.String(), "dataset": d.Name})
+		fmt.Println(string(b))
+		return nil
+	}
 	fmt.Printf("augment %s: %d-image batches of 2 views at %dx%dx%d (%s), %d workers\n",
 		d.Name, *batch, cfg.Size, cfg.Size, oc, *preset, effectiveWorkers(*workers))
 	fmt.Printf("  %.0f images/s (%.0f views/s), %.2f ms per batch, %d batches in %.1f s\n",

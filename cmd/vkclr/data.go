@@ -142,8 +142,8 @@ func cmdDataInfo(args []string) error {
 
 // loadData loads a built-in dataset, or an image folder through its cache
 // for training at size.
-func loadData(name, dir, split string, size int) (*data.Dataset, error) {
-	return data.Open(name, dir, split, data.FolderOptions{Side: data.CacheSide(size), Log: os.Stderr})
+func loadData(name, dir, split string, size int, cacheDir string) (*data.Dataset, error) {
+	return data.Open(name, dir, split, data.FolderOptions{Side: data.CacheSide(size), CacheDir: cacheDir, Log: os.Stderr})
 }
 
 // datasetNotes describes the built-in datasets for `vkclr data info`.

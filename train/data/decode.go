@@ -11,10 +11,10 @@ import (
 	"image/draw"
 	_ "image/jpeg" // register the decoders image.Decode uses
 	_ "image/png"
+	"math"
 	"path/filepath"
 	"strings"
 
-	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 )
 
@@ -59,15 +59,16 @@ func decodeImage(file string, buf []byte, side int) (pix []uint8, h, w int, err 
 			h, w = side, max(1, int(float64(side)*float64(w)/float64(h)))
 		}
 	}
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	if h == b.Dy() && w == b.Dx() {
-		draw.Draw(out, out.Bounds(), img, b.Min, draw.Src)
-	} else {
-		xdraw.BiLinear.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
+	// Convert to RGB at full size (draw.Draw has fast paths for the decoders'
+	// YCbCr, Gray, CMYK and RGBA images), then resample in two passes.
+	full := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(full, full.Bounds(), img, b.Min, draw.Src)
+	pix = make([]uint8, b.Dx()*b.Dy()*3)
+	for p := range b.Dx() * b.Dy() {
+		pix[3*p], pix[3*p+1], pix[3*p+2] = full.Pix[4*p], full.Pix[4*p+1], full.Pix[4*p+2]
 	}
-	pix = make([]uint8, h*w*3)
-	for p := range h * w {
-		pix[3*p], pix[3*p+1], pix[3*p+2] = out.Pix[4*p], out.Pix[4*p+1], out.Pix[4*p+2]
+	if h != b.Dy() || w != b.Dx() {
+		pix = resizeRGB(pix, b.Dy(), b.Dx(), h, w)
 	}
 	if format == "jpeg" {
 		if o := exifOrientation(buf); o > 1 {
@@ -147,6 +148,86 @@ func tiffOrientation(t []byte) int {
 		}
 	}
 	return 1
+}
+
+// weights is a one-axis resampling filter: output i reads inputs
+// start[i] .. start[i]+k-1 with weights w[i*k:(i+1)*k].
+type weights struct {
+	k     int
+	start []int
+	w     []float32
+}
+
+// triangle returns PIL's bilinear filter from n inputs to out outputs: a
+// triangle as wide as the scale when shrinking (antialiasing), plain
+// bilinear with half-pixel centers when enlarging; taps beyond the edges are
+// dropped and the rest renormalized.
+func triangle(n, out int) weights {
+	scale := float64(n) / float64(out)
+	support := max(scale, 1)
+	k := int(math.Ceil(support))*2 + 1
+	f := weights{k: k, start: make([]int, out), w: make([]float32, out*k)}
+	for i := range out {
+		center := (float64(i) + 0.5) * scale
+		lo := max(int(center-support+0.5), 0)
+		hi := min(int(center+support+0.5), n)
+		sum := 0.0
+		for x := lo; x < hi; x++ {
+			sum += max(1-math.Abs((float64(x)+0.5-center)/support), 0)
+		}
+		f.start[i] = lo
+		for x := lo; x < hi && x-lo < k; x++ {
+			if sum > 0 {
+				f.w[i*k+x-lo] = float32(max(1-math.Abs((float64(x)+0.5-center)/support), 0) / sum)
+			}
+		}
+	}
+	return f
+}
+
+// resizeRGB resamples an (h, w, 3) image to (oh, ow, 3): rows first into
+// float32, then columns, rounding to bytes.
+func resizeRGB(src []uint8, h, w, oh, ow int) []uint8 {
+	fx, fy := triangle(w, ow), triangle(h, oh)
+	tmp := make([]float32, h*ow*3)
+	for y := range h {
+		row := src[y*w*3 : (y+1)*w*3]
+		t := tmp[y*ow*3 : (y+1)*ow*3]
+		for x := range ow {
+			ws := fx.w[x*fx.k : (x+1)*fx.k]
+			base := fx.start[x] * 3
+			var a0, a1, a2 float32
+			for j, wt := range ws {
+				if wt != 0 {
+					p := row[base+3*j : base+3*j+3]
+					a0 += wt * float32(p[0])
+					a1 += wt * float32(p[1])
+					a2 += wt * float32(p[2])
+				}
+			}
+			t[3*x], t[3*x+1], t[3*x+2] = a0, a1, a2
+		}
+	}
+	out := make([]uint8, oh*ow*3)
+	acc := make([]float32, ow*3)
+	for y := range oh {
+		clear(acc)
+		ws := fy.w[y*fy.k : (y+1)*fy.k]
+		for j, wt := range ws {
+			if wt == 0 {
+				continue
+			}
+			t := tmp[(fy.start[y]+j)*ow*3 : (fy.start[y]+j+1)*ow*3]
+			for i, v := range t {
+				acc[i] += wt * v
+			}
+		}
+		o := out[y*ow*3 : (y+1)*ow*3]
+		for i, v := range acc {
+			o[i] = uint8(min(max(v+0.5, 0), 255))
+		}
+	}
+	return out
 }
 
 // orient returns the (h, w, 3) image transformed for display as EXIF

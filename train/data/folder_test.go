@@ -359,3 +359,22 @@ func TestFolderOfDatasetFiles(t *testing.T) {
 		t.Fatalf("idx folder: %v", err)
 	}
 }
+
+// TestResizeRGB checks the antialiased bilinear shrink against hand
+// computation (PIL's triangle of radius 2 for a 2x shrink, taps at x+0.5)
+// and that a same-size resize is the identity.
+func TestResizeRGB(t *testing.T) {
+	row := []uint8{0, 0, 0, 51, 51, 51, 102, 102, 102, 255, 255, 255}
+	got := resizeRGB(row, 1, 4, 1, 2)
+	want := []uint8{36, 36, 36, 160, 160, 160} // (0.75*51 + 0.25*102)/1.75, (0.25*51 + 0.75*102 + 0.75*255)/1.75
+	if !bytes.Equal(got, want) {
+		t.Fatalf("shrink: %v, want %v", got, want)
+	}
+	img := make([]uint8, 5*7*3)
+	for i := range img {
+		img[i] = uint8(i * 13)
+	}
+	if got := resizeRGB(img, 5, 7, 5, 7); !bytes.Equal(got, img) {
+		t.Fatal("same-size resize changed the image")
+	}
+}
