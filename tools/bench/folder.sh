@@ -15,6 +15,7 @@ here=$(dirname "$0")
 out=bench-results/folder
 seconds=${SECONDS_PER_RUN:-20}
 mkdir -p "$out"
+"$here/deps.sh"
 if [ ! -f "$dir/.complete" ]; then
 	go run ./tools/genimages --out "$dir" --n 50000 --classes 100 --size 256
 	touch "$dir/.complete"
