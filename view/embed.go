@@ -15,9 +15,13 @@ import (
 	"github.com/vkclr/vkclr/ops"
 	"github.com/vkclr/vkclr/ops/ref"
 	"github.com/vkclr/vkclr/train"
+	"github.com/vkclr/vkclr/train/augment"
 	"github.com/vkclr/vkclr/train/data"
 	"github.com/vkclr/vkclr/vk"
 )
+
+// maxThumb bounds the side of the images kept for display.
+const maxThumb = 64
 
 // embeddings is one `vkclr embed` file with its images.
 type embeddings struct {
@@ -93,7 +97,11 @@ func openEmbeddings(path string) (*embeddings, error) {
 	if ds.N != e.n {
 		return nil, fmt.Errorf("%s: %d features but its dataset %s (%s) holds %d images; write it again with 'vkclr embed --images'", path, e.n, name, split, ds.N)
 	}
-	e.imgs, e.h, e.w, e.c = ds.Images, ds.H, ds.W, ds.C
+	side := min(ds.H, maxThumb)
+	if e.imgs, err = augment.Thumbnails(ds, side); err != nil {
+		return nil, err
+	}
+	e.h, e.w, e.c = side, side, ds.C
 	if e.classes == nil {
 		e.classes = ds.Classes
 	}

@@ -149,7 +149,7 @@ func Main(o Options) (err error) {
 	}
 	defer sc.Close()
 
-	v := &viewer{o: o, win: win, sc: sc, run: run}
+	v := &viewer{o: o, win: win, sc: sc, run: run, fb: image.Pt(fw, fh)}
 	if emb != nil {
 		k, err := ops.New(ctx, ops.Options{})
 		if err != nil {
@@ -183,6 +183,7 @@ type viewer struct {
 	dirty  bool
 	frame  *image.RGBA // the last composed frame
 	frames int         // frames presented
+	fb     image.Point // framebuffer size the swapchain was built for
 	err    error       // from a callback, ends the loop
 }
 
@@ -292,10 +293,11 @@ func (v *viewer) present() (bool, error) {
 		if fw == 0 || fh == 0 {
 			return false, nil
 		}
-		if w, h := v.sc.Extent(); w != fw || h != fh {
+		if fb := image.Pt(fw, fh); fb != v.fb { // the window changed size: a swapchain to match
 			if err := v.sc.Resize(fw, fh); err != nil {
 				return false, err
 			}
+			v.fb = fb
 		}
 		w, h := v.sc.Extent()
 		if w == 0 || h == 0 {
@@ -347,6 +349,9 @@ func (v *viewer) loop() error {
 			if err := sc.step(v); err != nil {
 				return err
 			}
+		} else if v.win.GetAttrib(glfw.Iconified) == glfw.True {
+			glfw.WaitEvents() // minimized: nothing to draw until it is restored
+			v.dirty = true
 		} else {
 			// Sleeps until an event or the next look at metrics.jsonl.
 			glfw.WaitEventsTimeout(0.25)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/vkclr/vkclr/model/safetensors"
 	"github.com/vkclr/vkclr/train"
+	"github.com/vkclr/vkclr/train/augment"
 	"github.com/vkclr/vkclr/train/data"
 	"github.com/vkclr/vkclr/train/plot"
 	"github.com/vkclr/vkclr/vk"
@@ -291,7 +292,7 @@ func cmdEmbed(args []string) error {
 	fs := newFlags("embed", "embed --checkpoint FILE --data NAME --split train|test --out FILE.safetensors")
 	c.flags(fs)
 	split := fs.String("split", "test", "train or test")
-	images := fs.Bool("images", false, "also store the images (images [N, H, W, C] uint8), so 'vkclr view --embeddings' needs no dataset")
+	images := fs.Bool("images", false, "also store the images (images [N, S, S, C] uint8, S = min(side, 64)), so 'vkclr view --embeddings' needs no dataset")
 	out := fs.String("out", "", "output .safetensors file (features [N, D] float32, labels [N] int64)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -332,7 +333,12 @@ func cmdEmbed(args []string) error {
 		f.Add(safetensors.I64("labels", []int{ds.N}, l))
 	}
 	if *images {
-		f.Add(&safetensors.Tensor{Name: "images", DType: safetensors.DTypeU8, Shape: []int{ds.N, ds.H, ds.W, ds.C}, Data: ds.Images})
+		side := min(ds.H, 64) // thumbnails: the viewer shows no more
+		pix, err := augment.Thumbnails(ds, side)
+		if err != nil {
+			return err
+		}
+		f.Add(&safetensors.Tensor{Name: "images", DType: safetensors.DTypeU8, Shape: []int{ds.N, side, side, ds.C}, Data: pix})
 	}
 	f.Metadata = map[string]string{"checkpoint": c.checkpoint, "dataset": ds.Name, "split": *split, "classes": strings.Join(ds.Classes, ",")}
 	// Where the images are, for 'vkclr view --embeddings' (data, data_dir, split, subset).

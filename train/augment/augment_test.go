@@ -598,3 +598,31 @@ func TestHueMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// Thumbnails of same-size images are the images; of other sizes, the central
+// square at the asked side, as evaluation's Resize + CenterCrop makes it.
+func TestThumbnails(t *testing.T) {
+	d := &data.Dataset{N: 2, H: 6, W: 6, C: 3, Images: make([]uint8, 2*6*6*3), Mean: []float32{0.5, 0.4, 0.3}, Std: []float32{0.2, 0.25, 0.3}}
+	for i := range d.Images {
+		d.Images[i] = uint8(i * 7)
+	}
+	same, err := Thumbnails(d, 6)
+	if err != nil || &same[0] != &d.Images[0] {
+		t.Fatalf("same size: %v, want the images themselves", err)
+	}
+	// Through the resampling path at the same side: normalization undone gives the bytes back.
+	d2 := *d
+	d2.Dims = []data.Dim{{Off: 0, H: 6, W: 6}, {Off: 6 * 6 * 3, H: 6, W: 6}}
+	got, err := Thumbnails(&d2, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != d.Images[i] {
+			t.Fatalf("byte %d: %d, want %d", i, got[i], d.Images[i])
+		}
+	}
+	if small, _ := Thumbnails(d, 3); len(small) != 2*3*3*3 {
+		t.Errorf("side 3: %d bytes, want %d", len(small), 2*3*3*3)
+	}
+}
