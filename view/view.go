@@ -129,12 +129,13 @@ func Main(o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	defer ctx.Close()
-	defer func() {
-		if ctx.Validating() {
+	// Counted after everything is destroyed, so leaks reported at vkDestroyDevice count too.
+	defer func(validating bool) {
+		if validating {
 			fmt.Fprintf(os.Stderr, "vkclr view: %d Vulkan validation messages\n", vk.ValidationMessages())
 		}
-	}()
+	}(ctx.Validating())
+	defer ctx.Close()
 	h := ctx.InstanceHandle()
 	ref, err := win.CreateWindowSurface(*(**byte)(unsafe.Pointer(&h)), nil)
 	if err != nil {

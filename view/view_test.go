@@ -328,7 +328,7 @@ func TestViewRun(t *testing.T) {
 	os.WriteFile(filepath.Join(run, train.MetricsFile), []byte(lines1), 0o644)
 
 	v := startViewer(t, display, dir, "run", "--size", "800x560", "--script",
-		"frames 2; shot a.png; waitfile grown; frames 3; shot b.png; resize 640 420; frames 3; shot d.png; key Tab; frames 2; shot c.png; quit")
+		"frames 2; shot a.png; waitfile grown; frames 3; shot b.png; resize 640 420; frames 3; shot d.png; key Tab; frames 2; shot c.png; key S; quit")
 	waitShot(t, v, "a.png")
 	checkOnScreen(t, display, v, filepath.Join(dir, "a.png"))
 	// The run goes on: the viewer must pick up the new lines by itself.
@@ -353,6 +353,12 @@ func TestViewRun(t *testing.T) {
 	checkCurves(t, "d.png (resized)", d, all)
 	// The settings panel: the run's settings on the left and the augmented pairs on the right.
 	c := readPNG(t, filepath.Join(dir, "c.png"))
+	// The s key saves what is on screen.
+	if shots, _ := filepath.Glob(filepath.Join(dir, "vkclr-view-*.png")); len(shots) != 1 {
+		t.Errorf("the s key saved %d screenshots, want 1", len(shots))
+	} else if s := readPNG(t, shots[0]); !bytes.Equal(s.Pix, c.Pix) {
+		t.Errorf("%s differs from the frame on screen", shots[0])
+	}
 	if bytes.Equal(c.Pix, d.Pix) {
 		t.Fatal("Tab did not switch panels")
 	}
