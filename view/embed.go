@@ -277,19 +277,37 @@ type neighbourView struct {
 	k      int
 	query  int
 	nbrs   []Neighbour
+	cache  map[int][]Neighbour // neighbours of queries answered already
 	acc    []ClassAcc
 	accN   int
 	accK   int
 	layout EmbedLayout
 }
 
+// prefetch is how many queries one matmul answers: the GEMM's register
+// tiles are 8 rows tall, so 8 queries cost what one does, and the images
+// around the query (the next arrow key) come for free.
+const prefetch = 8
+
 func (v *neighbourView) setQuery(i int) error {
 	v.query = min(max(i, 0), v.e.n-1)
-	sims, err := v.x.similarities(v.e.z[v.query*v.e.dim : (v.query+1)*v.e.dim])
+	if nb, ok := v.cache[v.query]; ok {
+		v.nbrs = nb
+		return nil
+	}
+	lo := max(0, min(v.query-prefetch/2, v.e.n-prefetch))
+	hi := min(lo+prefetch, v.e.n)
+	sims, err := v.x.similarities(v.e.z[lo*v.e.dim : hi*v.e.dim])
 	if err != nil {
 		return err
 	}
-	v.nbrs = nearest(sims, v.query, v.k)
+	if v.cache == nil || len(v.cache) > 4096 {
+		v.cache = map[int][]Neighbour{}
+	}
+	for q := lo; q < hi; q++ {
+		v.cache[q] = nearest(sims[(q-lo)*v.e.n:(q-lo+1)*v.e.n], q, v.k)
+	}
+	v.nbrs = v.cache[v.query]
 	return nil
 }
 

@@ -2,13 +2,17 @@ package view
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vkclr/vkclr/model/safetensors"
+	"github.com/vkclr/vkclr/ops"
+	"github.com/vkclr/vkclr/train"
 	"github.com/vkclr/vkclr/train/augment"
 	"github.com/vkclr/vkclr/train/data"
+	"github.com/vkclr/vkclr/vk"
 )
 
 // An embed file without pixels finds its images through the dataset its
@@ -43,5 +47,37 @@ func TestEmbeddingsFromMetadata(t *testing.T) {
 	}
 	if _, err := openEmbeddings(write(7, "0")); err == nil || !strings.Contains(err.Error(), "7 features but its dataset") {
 		t.Errorf("mismatched count: %v", err)
+	}
+}
+
+// BenchmarkNeighbours50k: a new query's neighbours among 50,000 512-d
+// features (the device matmul, the download, the host top-k) as a click
+// costs; an arrow key usually finds them computed already (prefetch).
+func BenchmarkNeighbours50k(b *testing.B) {
+	const n, dim = 50000, 512
+	ctx, err := vk.Open(vk.Options{})
+	if err != nil {
+		b.Skipf("no Vulkan device: %v", err)
+	}
+	defer ctx.Close()
+	k, err := ops.New(ctx, ops.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	e := &embeddings{n: n, dim: dim, z: make([]float32, n*dim)}
+	for i := range e.z {
+		e.z[i] = float32(rng.NormFloat64())
+	}
+	x, err := newIndex(&train.Session{Ctx: ctx, K: k}, e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.close()
+	v := &neighbourView{e: e, x: x, k: 8}
+	for i := 0; b.Loop(); i++ {
+		if err := v.setQuery(i * prefetch * 3 % n); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
