@@ -380,7 +380,7 @@ func (v *neighbourView) draw(img *image.RGBA, keys string) {
 			if i-1 >= len(v.nbrs) {
 				break
 			}
-			idx, label, c = v.nbrs[i-1].Index, fmt.Sprintf("%.3f", v.nbrs[i-1].Sim), colNeighbour
+			idx, label, c = v.nbrs[i-1].Index, fmt.Sprintf("%.4f", v.nbrs[i-1].Sim), colNeighbour
 		}
 		frameRect(img, r.Inset(-2), c)
 		thumb(img, e.image(idx), e.h, e.w, e.c, r.Min.X, r.Min.Y, l.Zoom)
@@ -418,8 +418,9 @@ func (v *neighbourView) drawCorner(img *image.RGBA, r image.Rectangle) {
 		text(img, x, y, "no labels: no kNN accuracy", colDim, r.Dx()-16)
 		return
 	}
-	text(img, x, y, fmt.Sprintf("kNN accuracy (k=%d, %d queries)", v.accK, v.accN), colText, r.Dx()-16)
-	y += lineH + 4
+	text(img, x, y, "leave-one-out kNN accuracy", colText, r.Dx()-16)
+	text(img, x, y+lineH, fmt.Sprintf("k=%d, %d of %d images", v.accK, v.accN, v.e.n), colDim, r.Dx()-16)
+	y += 2*lineH + 4
 	hit, all := 0, 0
 	for c, a := range v.acc {
 		if a.Total == 0 {
