@@ -1,0 +1,265 @@
+// Winograd minimal filtering F(m x m, 3 x 3) for 3x3 stride-1 convolutions, written for the "cpu"
+// kernel style (lavapipe): fewer multiplications than the direct kernels of conv2d.go, paid for with
+// transform passes and a scratch buffer. N batch, H W input size, C in-channels, K out-channels,
+// P Q output size; m = 2 or 4 output pixels per tile side, alpha = m + 2, xi the alpha*alpha frequencies,
+// T the tiles of a batch piece, Cp Kp the channel counts rounded up to 4.
+//
+// Forward (shaders/conv2d_winograd_*.comp):
+//
+//	u (xi, Cp, Kp) = G w G^T                      filter      (once per call)
+//	v (xi, T, Cp)  = B^T x_tile B                 in          (per batch piece)
+//	o (xi, T, Kp)  = v[xi] u[xi]                  gemm nn     (one GEMM per frequency, one dispatch)
+//	y              = A^T o_tile A                 out
+//
+// Backward data is the same forward pass on dy with the filter rotated by 180 degrees and transposed
+// (padding 2 - pad). Backward weight transforms x and dy tiles (A dy A^T), reduces v[xi]^T z[xi]
+// over the tiles in chunks into partials (gemm tn, accumulating over batch pieces in order), then sums
+// the chunks in a fixed order and applies G^T s G (wgrad): no float atomics, bit-identical run to run.
+// Batch pieces keep every transformed tensor within the storage-buffer range.
+package ops
+
+import (
+	"fmt"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	for _, f := range []string{"f2", "f4"} {
+		for _, src := range []string{"", "dy_"} {
+			register("conv2d_winograd_in_"+src+f, kernelDef{module: "conv2d_winograd_in_" + src + f, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: local1D})
+			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 11 * 4, spec: local1D})
+		}
+		for _, v := range []string{"", "_s"} {
+			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 10 * 4, spec: local1D})
+		}
+		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
+		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
+	}
+	for _, v := range []string{"nn", "tn"} {
+		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
+	}
+}
+
+const winoGemmPushSize = 19 * 4
+
+// WinogradOK reports whether the Winograd kernels take p: a 3x3 kernel, stride 1, padding 0 to 2.
+func WinogradOK(p ref.Conv2D) bool {
+	return p.R == 3 && p.S == 3 && p.Stride == 1 && p.Pad <= 2
+}
+
+// winoPieceFloats caps each transformed tensor of a batch piece: small enough that a piece's v and o
+// stay in a CPU's last-level cache between passes.
+var winoPieceFloats = 8 << 20
+
+// wino is the plan of one Winograd convolution: a forward convolution of an (N, H, W, Cin) tensor
+// into (N, P, Q, Cout) output tiles of m x m.
+type wino struct {
+	m, alpha, xis  int
+	N, H, W, P, Q  int
+	Cin, Cout, pad int
+	TH, TW         int // tiles per image
+	Ci, Co         int // Cin and Cout rounded up to 4
+	step           int // images per batch piece
+}
+
+func newWino(op string, m, N, H, W, Cin, Cout, pad int, P, Q int) wino {
+	if m != 2 && m != 4 {
+		panic(fmt.Sprintf("ops.%s: Winograd tile %d (2 or 4)", op, m))
+	}
+	w := wino{m: m, alpha: m + 2, N: N, H: H, W: W, P: P, Q: Q, Cin: Cin, Cout: Cout, pad: pad,
+		TH: ceilDiv(P, m), TW: ceilDiv(Q, m), Ci: ceilDiv(Cin, 4) * 4, Co: ceilDiv(Cout, 4) * 4}
+	w.xis = w.alpha * w.alpha
+	perImage := w.xis * w.TH * w.TW * max(w.Ci, w.Co)
+	w.step = max(1, min(N, winoPieceFloats/perImage))
+	return w
+}
+
+func checkWino(op string, p ref.Conv2D) {
+	checkConv(op, p)
+	if !WinogradOK(p) {
+		panic(fmt.Sprintf("ops.%s: not a 3x3 stride-1 convolution with padding <= 2: %+v", op, p))
+	}
+}
+
+// tiles is the number of tiles of a piece of n images.
+func (w wino) tiles(n int) int { return n * w.TH * w.TW }
+
+// filterFloats, inFloats and outFloats size u, v and o for one piece.
+func (w wino) filterFloats() int { return w.xis * w.Ci * w.Co }
+func (w wino) inFloats() int     { return w.xis * w.tiles(w.step) * w.Ci }
+func (w wino) outFloats() int    { return w.xis * w.tiles(w.step) * w.Co }
+
+func (w wino) suffix() string { return fmt.Sprintf("f%d", w.m) }
+
+// fwdPlan and dataPlan are the forward and backward-data convolutions of p.
+func fwdPlan(op string, m int, p ref.Conv2D) wino {
+	return newWino(op, m, p.N, p.H, p.W, p.C, p.K, p.Pad, p.P(), p.Q())
+}
+
+func dataPlan(op string, m int, p ref.Conv2D) wino {
+	return newWino(op, m, p.N, p.P(), p.Q(), p.K, p.C, 2-p.Pad, p.H, p.W)
+}
+
+// scratchSpan binds n float32s of scratch from element first as kind, which must be possible: the
+// scratch layout keeps every part 16-byte aligned.
+func (k *Kernels) scratchSpan(op string, scratch vk.Binding, first, n int, kind vk.DescKind) (vk.Binding, int) {
+	b, off, ok := k.operand(scratch, first, n, kind)
+	if !ok {
+		panic(fmt.Sprintf("ops.%s: scratch must start 16-byte aligned and stay within the device's binding limits", op))
+	}
+	return b, off
+}
+
+// winoFilter records u = the filter transform of w (flip: rotated and transposed for backward data).
+func (k *Kernels) winoFilter(s *vk.Seq, op string, w wino, p ref.Conv2D, flip bool, wt, scratch vk.Binding) {
+	ub, uoff := k.scratchSpan(op, scratch, 0, w.filterFloats(), vk.Storage)
+	wb, woff, ok := k.operand(wt, 0, 9*p.C*p.K, vk.Storage)
+	if !ok {
+		panic(fmt.Sprintf("ops.%s: weights exceed the storage-buffer range", op))
+	}
+	rows, cols := w.Ci, w.Co
+	k.dispatch1D(s, "conv2d_winograd_filter_"+w.suffix(), rows*cols/4,
+		vk.Push(p.C, p.K, rows, cols, flip, rows*cols, woff, uoff), wb, ub)
+}
+
+// winoIn records the transform of n images of src (N, H, W, C) from image n0 into v at element vFirst
+// of scratch; dy selects the output-gradient transform (m x m tiles, no padding).
+func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int, src, scratch vk.Binding, vFirst, cp int) {
+	img := H * W * C
+	T := w.tiles(n)
+	vb, voff := k.scratchSpan("Winograd", scratch, vFirst, w.xis*T*cp, vk.Storage)
+	name := "conv2d_winograd_in_"
+	if dy {
+		name += "dy_"
+	}
+	name += w.suffix()
+	xb, xoff, ok := k.operand(src, n0*img, n*img, vk.TexelVec4)
+	if C%4 != 0 || !ok {
+		name += "_s"
+		if xb, xoff, ok = k.operand(src, n0*img, n*img, vk.TexelFloat); !ok {
+			panic("ops.Winograd: input exceeds the device's texel-buffer range")
+		}
+	}
+	k.dispatch1D(s, name, T*cp/4, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, T*cp, xoff, voff), xb, vb)
+}
+
+// winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
+// the filter transform already in scratch.
+func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch vk.Binding) {
+	uN, vN := w.filterFloats(), w.inFloats()
+	gemm := k.pipe("conv2d_winograd_gemm_nn")
+	wg := int(gemm.Spec[0])
+	for n0 := 0; n0 < w.N; n0 += w.step {
+		n := min(w.step, w.N-n0)
+		T := w.tiles(n)
+		k.winoIn(s, w, false, n0, n, w.H, w.W, w.Cin, w.pad, x, scratch, uN, w.Ci)
+		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
+		vb, voff := k.scratchSpan("Winograd", scratch, uN, w.xis*T*w.Ci, vk.TexelVec4)
+		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
+		tilesM, tilesN := ceilDiv(T, cpuTile), ceilDiv(w.Co, cpuTile)
+		wgn := min(tilesN, 8, wg)
+		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
+		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co,
+			voff, uoff, ooff, wgn, gpx, w.xis, 1, 0, 0, false), vb, ub, ob)
+		out := w.P * w.Q * w.Cout
+		mb, moff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.TexelVec4)
+		name := "conv2d_winograd_out_" + w.suffix()
+		yb, yoff, ok := k.operand(y, n0*out, n*out, vk.Storage)
+		if !ok {
+			panic("ops.Winograd: output exceeds the storage-buffer range; split the batch")
+		}
+		if w.Cout%4 != 0 || yoff%4 != 0 {
+			name += "_s"
+		}
+		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff), mb, yb)
+	}
+}
+
+// Conv2DWinogradScratch is the scratch in float32s the Winograd kernels with tile m (2 or 4) need
+// for direction dir ("fwd", "bwd_data", "bwd_weight") of p on this device.
+func (k *Kernels) Conv2DWinogradScratch(p ref.Conv2D, dir string, m int) int {
+	checkWino("Conv2DWinogradScratch", p)
+	switch dir {
+	case "fwd":
+		w := fwdPlan("Conv2DWinogradScratch", m, p)
+		return w.filterFloats() + w.inFloats() + w.outFloats()
+	case "bwd_data":
+		w := dataPlan("Conv2DWinogradScratch", m, p)
+		return w.filterFloats() + w.inFloats() + w.outFloats()
+	case "bwd_weight":
+		w, chunks, _ := weightPlan(m, p, k.storageLimit())
+		return w.inFloats() + w.outFloats() + chunks*w.filterFloats()
+	}
+	panic("ops.Conv2DWinogradScratch: direction " + dir + " (fwd, bwd_data or bwd_weight)")
+}
+
+// Conv2DForwardWinograd records y = conv2d(x, w) like Conv2DForward, for a 3x3 stride-1 p
+// (WinogradOK), with m x m output tiles (m = 2 or 4); scratch holds at least
+// Conv2DWinogradScratch(p, "fwd", m) float32s from a 16-byte aligned offset.
+func (k *Kernels) Conv2DForwardWinograd(s *vk.Seq, p ref.Conv2D, m int, x, wt, y, scratch vk.Binding) {
+	checkWino("Conv2DForwardWinograd", p)
+	w := fwdPlan("Conv2DForwardWinograd", m, p)
+	need("Conv2DForwardWinograd", "scratch", scratch, w.filterFloats()+w.inFloats()+w.outFloats())
+	k.winoFilter(s, "Conv2DForwardWinograd", w, p, false, wt, scratch)
+	k.winoForward(s, w, x, y, scratch)
+}
+
+// Conv2DBackwardDataWinograd records dx = dL/dx from dy like Conv2DBackwardData, as a Winograd forward
+// convolution of dy with the rotated, transposed filter; scratch as Conv2DWinogradScratch(p, "bwd_data", m).
+func (k *Kernels) Conv2DBackwardDataWinograd(s *vk.Seq, p ref.Conv2D, m int, dy, wt, dx, scratch vk.Binding) {
+	checkWino("Conv2DBackwardDataWinograd", p)
+	w := dataPlan("Conv2DBackwardDataWinograd", m, p)
+	need("Conv2DBackwardDataWinograd", "scratch", scratch, w.filterFloats()+w.inFloats()+w.outFloats())
+	k.winoFilter(s, "Conv2DBackwardDataWinograd", w, p, true, wt, scratch)
+	k.winoForward(s, w, dy, dx, scratch)
+}
+
+// weightPlan is backward weight's plan (tiles over the output, v from x, o holding z from dy, Ci x Co
+// = Cp x Kp partials), its number of chunks, and the tiles each chunk reduces. Chunks give the
+// device enough independent tiles; they depend only on the shape and the batch piece size.
+func weightPlan(m int, p ref.Conv2D, storageLimit uint64) (w wino, chunks, chunkRows int) {
+	w = fwdPlan("Conv2DBackwardWeightWinograd", m, p)
+	T := w.tiles(w.step)
+	outTiles := w.xis * ceilDiv(w.Ci, cpuTile) * ceilDiv(w.Co, cpuTile)
+	const wantTiles, minRows = 1024, 256
+	chunks = max(1, min(ceilDiv(wantTiles, outTiles), T/minRows))
+	chunks = min(chunks, max(1, int(storageLimit/uint64(4*w.filterFloats()))))
+	chunkRows = ceilDiv(T, chunks)
+	return w, ceilDiv(T, chunkRows), chunkRows
+}
+
+// Conv2DBackwardWeightWinograd records dw = dL/dw (overwritten) like Conv2DBackwardWeight, for a
+// 3x3 stride-1 p; scratch holds Conv2DWinogradScratch(p, "bwd_weight", m) float32s.
+func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x, dy, dw, scratch vk.Binding) {
+	checkWino("Conv2DBackwardWeightWinograd", p)
+	w, chunks, rows := weightPlan(m, p, k.storageLimit())
+	vN, zN, sN := w.inFloats(), w.outFloats(), chunks*w.filterFloats()
+	need("Conv2DBackwardWeightWinograd", "scratch", scratch, vN+zN+sN)
+	gemm := k.pipe("conv2d_winograd_gemm_tn")
+	wg := int(gemm.Spec[0])
+	for n0 := 0; n0 < w.N; n0 += w.step {
+		n := min(w.step, w.N-n0)
+		T := w.tiles(n)
+		k.winoIn(s, w, false, n0, n, p.H, p.W, p.C, p.Pad, x, scratch, 0, w.Ci)
+		s.NoBarrier() // v and z are independent
+		k.winoIn(s, w, true, n0, n, w.P, w.Q, p.K, 0, dy, scratch, vN, w.Co)
+		vb, voff := k.scratchSpan("Winograd", scratch, 0, w.xis*T*w.Ci, vk.TexelVec4)
+		zb, zoff := k.scratchSpan("Winograd", scratch, vN, w.xis*T*w.Co, vk.TexelVec4)
+		sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
+		c := ceilDiv(T, rows)
+		per := ceilDiv(w.Ci, cpuTile) * ceilDiv(w.Co, cpuTile)
+		gx, gy, gz := vk.Grid1D(k.Ctx, c*w.xis*per, wg)
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, T*w.Ci, T*w.Co, w.Ci*w.Co,
+			voff, zoff, soff, 0, 0, w.xis, c, rows, w.xis*w.Ci*w.Co, n0 > 0), vb, zb, sb)
+	}
+	sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
+	db, doff, ok := k.operand(dw, 0, 9*p.C*p.K, vk.Storage)
+	if !ok {
+		panic("ops.Conv2DBackwardWeightWinograd: dw exceeds the storage-buffer range")
+	}
+	k.dispatch1D(s, "conv2d_winograd_wgrad_"+w.suffix(), p.C*w.Co/4,
+		vk.Push(p.C, p.K, w.Co, chunks, w.Ci*w.Co, w.xis*w.Ci*w.Co, soff, doff), sb, db)
+}

@@ -1,0 +1,139 @@
+// Test rows and benchmarks of the Winograd convolutions (winograd.go), checked against the float64
+// direct convolution of ops/ref.
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() {
+	registerCases(winogradCases)
+	registerBench(winogradBench)
+}
+
+// winogradShapes: odd image sizes (tiles cut by the edge), padding 0, 1 and 2, batch 1, channel
+// counts that are not multiples of 4 (scalar loads and stores, padded frequency matrices), images
+// smaller than one tile, and reductions long enough for backward weight to split into chunks.
+var winogradShapes = []ref.Conv2D{
+	{N: 1, H: 5, W: 5, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 3, H: 7, W: 6, C: 3, K: 5, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 1, H: 6, W: 6, C: 12, K: 4, R: 3, S: 3, Stride: 1, Pad: 0},
+	{N: 2, H: 9, W: 11, C: 8, K: 12, R: 3, S: 3, Stride: 1, Pad: 2},
+	{N: 1, H: 3, W: 3, C: 5, K: 7, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 1, H: 4, W: 4, C: 64, K: 64, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 16, W: 16, C: 16, K: 36, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 3, H: 8, W: 8, C: 20, K: 3, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 5, H: 29, W: 29, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 8, H: 32, W: 32, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+}
+
+// winoTol is a row's tolerance: the direct kernels' float32 summation bound (sumTol), which F(2x2,3x3)
+// meets as it is (its transforms have coefficients 1 and 1/2; measured: largest error under 0.15 of
+// the bound, normalized error under 5e-7), widened 8x per element for F(4x4,3x3), whose transforms
+// multiply by up to 5 and 8 and divide by 6, 12 and 24 (measured: largest error up to 1.6x sumTol's,
+// normalized error up to 3.3e-6, within sumTol's 1e-5). TestWinogradError logs the figures.
+func winoTol(m, terms int) Tol {
+	t := sumTol(terms, 1)
+	if m == 4 {
+		t.Atol *= 8
+		t.Rtol *= 8
+	}
+	t.Why = fmt.Sprintf("float32 Winograd F(%dx%d,3x3): transforms round in float32 before and after the sums; %s", m, m, t.Why)
+	return t
+}
+
+func winogradCases() []Case {
+	var cs []Case
+	for i, p := range winogradShapes {
+		P, Q := p.P(), p.Q()
+		nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*P*Q*p.K
+		seed := int64(5000 + 10*i)
+		x, w, dy := Randn(nx, seed), Randn(nw, seed+1), Randn(ny, seed+2)
+		for _, m := range []int{2, 4} {
+			name := fmt.Sprintf("%s_f%d", convName(p), m)
+			fwd, data := fwdPlan("", m, p), dataPlan("", m, p)
+			wp, chunks, _ := weightPlan(m, p, math.MaxUint64)
+			cs = append(cs, Case{
+				Op: "conv2d_winograd_fwd", Name: name, Tol: winoTol(m, 9*p.C),
+				Bufs: []Buf{In("x", x), In("w", w), Out("y", ny), {Name: "scratch", N: fwd.filterFloats() + fwd.inFloats() + fwd.outFloats()}},
+				GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+					k.Conv2DForwardWinograd(s, p, m, b[0], b[1], b[2], b[3])
+				},
+				Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DForward(p, b[0], b[1], b[2]) },
+			}, Case{
+				Op: "conv2d_winograd_bwd_data", Name: name, Tol: winoTol(m, 9*p.K),
+				Bufs: []Buf{In("dy", dy), In("w", w), Out("dx", nx), {Name: "scratch", N: data.filterFloats() + data.inFloats() + data.outFloats()}},
+				GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+					k.Conv2DBackwardDataWinograd(s, p, m, b[0], b[1], b[2], b[3])
+				},
+				Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardData(p, b[0], b[1], b[2]) },
+			}, Case{
+				Op: "conv2d_winograd_bwd_weight", Name: name, Tol: winoTol(m, p.N*P*Q),
+				Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: wp.inFloats() + wp.outFloats() + chunks*wp.filterFloats()}},
+				GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+					k.Conv2DBackwardWeightWinograd(s, p, m, b[0], b[1], b[2], b[3])
+				},
+				Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
+			})
+		}
+	}
+	return cs
+}
+
+// winogradBench: the 3x3 stride-1 rows of conv2dBench again through the Winograd kernels, under the
+// direct rows' op names so `vkclr bench ops --op conv2d_fwd` lists both; flops count the direct
+// convolution's multiply-adds, so the rates compare time for the same work.
+func winogradBench() []BenchCase {
+	var out []BenchCase
+	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
+		for _, d := range conv2dBench() {
+			if d.Op != "conv2d_"+dir {
+				continue
+			}
+			for _, m := range []int{2, 4} {
+				if b, ok := winogradBenchCase(dir, d, m); ok {
+					out = append(out, b)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// winogradBenchCase is direct row d through the Winograd kernels with tile m, if they take its shape.
+func winogradBenchCase(dir string, d BenchCase, m int) (BenchCase, bool) {
+	p, ok := benchConvShape(d.Shape)
+	if !ok || !WinogradOK(p) {
+		return BenchCase{}, false
+	}
+	nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
+	return BenchCase{
+		Op: d.Op, Shape: fmt.Sprintf("%s winograd F(%dx%d)", d.Shape, m, m), Flops: d.Flops,
+		Setup: func(k *Kernels) (func(*vk.Seq), func(), error) {
+			b, free, err := newBuffers(k, nx, nw, ny, k.Conv2DWinogradScratch(p, dir, m))
+			if err != nil {
+				return nil, nil, err
+			}
+			x, w, y, sc := b[0].All(), b[1].All(), b[2].All(), b[3].All()
+			switch dir {
+			case "fwd":
+				return func(s *vk.Seq) { k.Conv2DForwardWinograd(s, p, m, x, w, y, sc) }, free, nil
+			case "bwd_data":
+				return func(s *vk.Seq) { k.Conv2DBackwardDataWinograd(s, p, m, y, w, x, sc) }, free, nil
+			}
+			return func(s *vk.Seq) { k.Conv2DBackwardWeightWinograd(s, p, m, x, y, w, sc) }, free, nil
+		},
+	}, true
+}
+
+// benchConvShape parses convBench's shape text back ("N64 32x32 64->64 3x3/1 (label)").
+func benchConvShape(shape string) (ref.Conv2D, bool) {
+	var p ref.Conv2D
+	_, err := fmt.Sscanf(shape, "N%d %dx%d %d->%d %dx%d/%d", &p.N, &p.H, &p.W, &p.C, &p.K, &p.R, &p.S, &p.Stride)
+	p.Pad = p.R / 2
+	return p, err == nil
+}

@@ -1,0 +1,122 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+// TestWinogradError logs each Winograd row's error beside its tolerance, the figures winoTol's
+// factors come from: go test ./ops -run TestWinogradError -v.
+func TestWinogradError(t *testing.T) {
+	k := kernels(t, "cpu")
+	for _, c := range winogradCases() {
+		r := Check(k, c)
+		if r.Err != nil {
+			t.Errorf("%s/%s: %v", c.Op, c.Name, r.Err)
+		}
+		t.Logf("%-28s %-36s max %.3g (atol %.3g)  norm %.3g (nerr %.3g)", c.Op, c.Name, r.MaxErr, c.Tol.Atol, r.NormErr, c.Tol.Nerr)
+	}
+}
+
+// TestWinogradPieces runs the Winograd rows with batch pieces of at most one image and partials
+// capped at two chunks, so every row that has more than one image goes through the piece loop,
+// and backward weight accumulates its chunks across pieces.
+func TestWinogradPieces(t *testing.T) {
+	k := kernels(t, "cpu")
+	defer func(f int) { winoPieceFloats, testStorageLimit = f, 0 }(winoPieceFloats)
+	winoPieceFloats = 1
+	for _, c := range winogradCases() {
+		if strings.HasPrefix(c.Name, "N1_") {
+			continue
+		}
+		p, m := winoCaseShape(t, c.Name)
+		if c.Op == "conv2d_winograd_bwd_weight" {
+			_, chunks, _ := weightPlan(m, p, math.MaxUint64)
+			w := fwdPlan("", m, p)
+			testStorageLimit = uint64(4 * 2 * w.filterFloats())
+			if chunks > 2 {
+				t.Logf("%s: %d chunks capped to 2", c.Name, chunks)
+			}
+		}
+		if r := Check(k, c); r.Err != nil {
+			t.Errorf("%s/%s: %v", c.Op, c.Name, r.Err)
+		}
+		testStorageLimit = 0
+	}
+}
+
+// winoCaseShape finds the shape and tile of a row from its name.
+func winoCaseShape(t *testing.T, name string) (ref.Conv2D, int) {
+	for _, p := range winogradShapes {
+		for _, m := range []int{2, 4} {
+			if name == fmt.Sprintf("%s_f%d", convName(p), m) {
+				return p, m
+			}
+		}
+	}
+	t.Fatalf("no shape for %s", name)
+	return ref.Conv2D{}, 0
+}
+
+// TestWinogradDeterministic runs all three directions twice, backward weight with its reduction
+// split into chunks and batch pieces, and wants bit-identical outputs.
+func TestWinogradDeterministic(t *testing.T) {
+	p := ref.Conv2D{N: 6, H: 48, W: 47, C: 12, K: 20, R: 3, S: 3, Stride: 1, Pad: 1}
+	defer func(f int) { winoPieceFloats = f }(winoPieceFloats)
+	nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
+	for _, v := range []string{"cpu", "gpu"} {
+		k := kernels(t, v)
+		for _, m := range []int{2, 4} {
+			w := fwdPlan("", m, p)
+			winoPieceFloats = 4 * w.xis * w.TH * w.TW * w.Co // pieces of 4 and 2 images
+			if _, chunks, _ := weightPlan(m, p, k.storageLimit()); chunks < 2 || fwdPlan("", m, p).step >= p.N {
+				t.Fatalf("F%d: the shape should split into chunks and pieces", m)
+			}
+			sc := max(k.Conv2DWinogradScratch(p, "fwd", m), k.Conv2DWinogradScratch(p, "bwd_data", m), k.Conv2DWinogradScratch(p, "bwd_weight", m))
+			var runs [2][][]uint32
+			for r := range runs {
+				runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3)}, nil, []int{ny, nx, nw, sc},
+					func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
+						k.Conv2DForwardWinograd(s, p, m, in[0], in[1], out[0], out[3])
+						k.Conv2DBackwardDataWinograd(s, p, m, in[2], in[1], out[1], out[3])
+						k.Conv2DBackwardWeightWinograd(s, p, m, in[0], in[2], out[2], out[3])
+					})
+			}
+			for i := 0; i < 3; i++ {
+				for j := range runs[0][i] {
+					if runs[0][i][j] != runs[1][i][j] {
+						t.Fatalf("%s F%d: output %d element %d: %g then %g", v, m, i, j,
+							math.Float32frombits(runs[0][i][j]), math.Float32frombits(runs[1][i][j]))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradPushBlocks checks that each Winograd shader's push-constant block has as many
+// fields as its registration.
+func TestWinogradPushBlocks(t *testing.T) {
+	for src, kernel := range map[string]string{
+		"conv2d_winograd_in.comp":     "conv2d_winograd_in_dy_f4_s",
+		"conv2d_winograd_out.comp":    "conv2d_winograd_out_f2",
+		"conv2d_winograd_filter.comp": "conv2d_winograd_filter_f4",
+		"conv2d_winograd_wgrad.comp":  "conv2d_winograd_wgrad_f2",
+		"conv2d_winograd_gemm.comp":   "conv2d_winograd_gemm_tn",
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "shaders", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fields, want := pushFields(t, string(data)), int(registry[kernel].push)/4; fields != want {
+			t.Errorf("%s: push block of %d fields, %s registers %d", src, fields, kernel, want)
+		}
+	}
+}

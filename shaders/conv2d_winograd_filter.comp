@@ -1,0 +1,51 @@
+// conv2d_winograd_filter.comp: 3x3 filters into the Winograd domain, for ops/winograd.go:
+// u[xi][c][k] = (G g G^T)[xi] with g = w[., ., c, k] from w (3, 3, C, K), zero for c >= C or k >= K
+// up to the padded Cp x Kp. FLIP builds backward data's filter instead, u[xi][k][c] from w rotated by
+// 180 degrees, so dx is the forward convolution of dy. One invocation: one row, four columns.
+#version 450
+#include "common.glsl"
+#include "conv2d_winograd.glsl"
+//!novariant-base
+//!variant f4 -DMT=4
+//!variant f2 -DMT=2
+
+layout(push_constant) uniform Push {
+	uint C, K;
+	uint rows, cols; // of each frequency's matrix in u: Cp x Kp, or Kp x Cp when flip
+	uint flip;
+	uint xiStride;   // floats between frequencies in u
+	uint inOff, outOff;
+} p;
+
+layout(std430, set = 0, binding = 0) readonly buffer Wt { float w[]; };     // (3, 3, C, K)
+layout(std430, set = 0, binding = 1) writeonly buffer U { vec4 u[]; };      // (ALPHA*ALPHA, rows, cols / 4)
+
+void main() {
+	uint c4s = p.cols / 4;
+	uint i = flat_id();
+	if (i >= p.rows * c4s) return;
+	uint col = 4 * (i % c4s), row = i / c4s;
+	vec4 g[3][3];
+	[[unroll]] for (uint r = 0; r < 3; r++)
+		[[unroll]] for (uint s = 0; s < 3; s++)
+			[[unroll]] for (uint cc = 0; cc < 4; cc++) {
+				// (c, k) of w for this element: (row, col+cc), or (col+cc, row) of the rotated filter
+				uint c = row, k = col + cc, rr = r, ss = s;
+				if (p.flip != 0) { c = col + cc; k = row; rr = 2 - r; ss = 2 - s; }
+				bool ok = c < p.C && k < p.K;
+				float f = w[p.inOff + (ok ? ((rr * 3 + ss) * p.C + c) * p.K + k : 0)];
+				g[r][s][cc] = ok ? f : 0.0;
+			}
+	vec4 t[ALPHA][3];
+	[[unroll]] for (uint s = 0; s < 3; s++) {
+		vec4 col3[3] = vec4[3](g[0][s], g[1][s], g[2][s]), o[ALPHA];
+		wino_filter(col3, o);
+		[[unroll]] for (uint a = 0; a < ALPHA; a++) t[a][s] = o[a];
+	}
+	uint base = (p.outOff + row * p.cols + col) / 4, xs = p.xiStride / 4;
+	[[unroll]] for (uint a = 0; a < ALPHA; a++) {
+		vec4 row3[3] = vec4[3](t[a][0], t[a][1], t[a][2]), o[ALPHA];
+		wino_filter(row3, o);
+		[[unroll]] for (uint b = 0; b < ALPHA; b++) u[base + (a * ALPHA + b) * xs] = o[b];
+	}
+}

@@ -1,0 +1,94 @@
+// conv2d_winograd_gemm.comp: the batched GEMMs of ops/winograd.go, one per Winograd frequency xi, for
+// CPU drivers: TM x TN register tiles from vec4 texel loads (cpu_tile.glsl), no shared memory. Every
+// matrix is padded so rows hold a multiple of 4 floats at offsets that are multiples of 4.
+//   default: C_xi (M, N) = A_xi (M, K) B_xi (K, N)   (forward and backward data: tiles x channels)
+//   TN:      C_{z,xi} (M, N) (+)= sum over chunk z's rows k of A_xi (K, M)^T B_xi (K, N)
+//            (backward weight: the reduction over tiles in chunks, each to its own partial)
+#version 450
+#include "common.glsl"
+#include "cpu_tile.glsl"
+//!novariant-base
+//!variant nn
+//!variant tn -DTRANS_A=1
+
+layout(push_constant) uniform Push {
+	uint M, N, K;
+	uint lda, ldb, ldc;
+	uint aStride, bStride, cStride; // floats between frequencies
+	uint aoff, boff, coff;
+	uint wgn;            // tiles per workgroup along N
+	uint groupsPerXi;    // workgroups per frequency
+	uint xis;            // frequencies
+	uint chunks;         // TN: partials, each over chunkRows rows of the reduction
+	uint chunkRows;
+	uint chunkStride;    // TN: floats between chunks in C
+	uint accumulate;     // TN: add to C
+} p;
+
+layout(set = 0, binding = 0) uniform samplerBuffer A; // RGBA32F
+layout(set = 0, binding = 1) uniform samplerBuffer B; // RGBA32F
+layout(std430, set = 0, binding = 2) buffer Out { vec4 c[]; };
+
+void main() {
+#ifdef TRANS_A
+	// One tile per invocation over (chunk, frequency, tile): the outputs are few, the reduction long.
+	uint tilesN = (p.N + TN - 1) / TN, per = ((p.M + TM - 1) / TM) * tilesN;
+	uint id = flat_id();
+	uint xi = (id / per) % p.xis, z = id / (per * p.xis);
+	if (z >= p.chunks) return;
+	uvec2 t = uvec2((id % per) / tilesN, id % tilesN);
+#else
+	uint g = flat_group(), z = 0;
+	uint xi = g / p.groupsPerXi;
+	uvec2 t = tile_coords(p.M, p.N, p.wgn, g % p.groupsPerXi);
+	if (t.x == ~0u || xi >= p.xis) return;
+#endif
+	uint m0 = t.x * TM, n0 = t.y * TN;
+	uint abase = p.aoff + xi * p.aStride, bbase = p.boff + xi * p.bStride;
+	// Rows and columns past the edge are clamped: they load valid data and are never stored.
+	uint bg[TN / 4];
+	[[unroll]] for (uint j = 0; j < TN / 4; j++) bg[j] = bbase + min(n0 + 4 * j, p.N - 4);
+	float acc[TM][TN];
+	[[unroll]] for (uint i = 0; i < TM; i++)
+		[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+#ifdef TRANS_A
+	uint ag[TM / 4];
+	[[unroll]] for (uint i = 0; i < TM / 4; i++) ag[i] = abase + min(m0 + 4 * i, p.M - 4);
+	uint k0 = z * p.chunkRows, k1 = min(k0 + p.chunkRows, p.K);
+	for (uint k = k0; k < k1; k++) {
+		vec4 a[TM / 4], b[TN / 4];
+		[[unroll]] for (uint i = 0; i < TM / 4; i++) a[i] = ld4(A, ag[i] + k * p.lda);
+		[[unroll]] for (uint j = 0; j < TN / 4; j++) b[j] = ld4(B, bg[j] + k * p.ldb);
+		[[unroll]] for (uint i = 0; i < TM; i++)
+			[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i / 4][i % 4], b[j / 4][j % 4], acc[i][j]);
+	}
+#else
+	uint ar[TM];
+	[[unroll]] for (uint i = 0; i < TM; i++) ar[i] = abase + min(m0 + i, p.M - 1) * p.lda;
+	for (uint k = 0; k < p.K; k += 4) {
+		vec4 a[TM]; // a[i][kk] = A(m0+i, k+kk)
+		[[unroll]] for (uint i = 0; i < TM; i++) a[i] = ld4(A, ar[i] + k);
+		vec4 b[TN]; // b[j][kk] = B(k+kk, n0+j)
+		[[unroll]] for (uint kk = 0; kk < 4; kk++)
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) {
+				vec4 v = ld4(B, bg[j] + (k + kk) * p.ldb);
+				b[4 * j][kk] = v.x; b[4 * j + 1][kk] = v.y; b[4 * j + 2][kk] = v.z; b[4 * j + 3][kk] = v.w;
+			}
+		[[unroll]] for (uint i = 0; i < TM; i++)
+			[[unroll]] for (uint j = 0; j < TN; j++)
+				[[unroll]] for (uint kk = 0; kk < 4; kk++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
+	}
+#endif
+	uint cbase = p.coff + z * p.chunkStride + xi * p.cStride;
+	[[unroll]] for (uint i = 0; i < TM; i++) {
+		if (m0 + i >= p.M) break;
+		uint row = (cbase + (m0 + i) * p.ldc + n0) / 4;
+		// vec4 stores: lavapipe turns every storage access into a per-lane loop, so fewer is faster.
+		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+			if (n0 + j >= p.N) break;
+			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+			if (p.accumulate != 0) v += c[row + j / 4];
+			c[row + j / 4] = v;
+		}
+	}
+}
