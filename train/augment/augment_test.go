@@ -193,15 +193,15 @@ func TestMakeFilter(t *testing.T) {
 		var f filter
 		makeFilter(&f, 3, 8, 8, false)
 		for i := range 8 {
-			for tp := range f.k {
-				w := f.w[i*f.k+tp]
-				if want := float32(0); f.start[i]+tp == 3+i {
+			for tp := range f.K {
+				w := f.W[i*f.K+tp]
+				if want := float32(0); f.Start[i]+tp == 3+i {
 					want = 1
 					if w != want {
 						t.Fatalf("out %d tap %d weight %v, want 1", i, tp, w)
 					}
 				} else if w != 0 {
-					t.Fatalf("out %d reads input %d with weight %v", i, f.start[i]+tp, w)
+					t.Fatalf("out %d reads input %d with weight %v", i, f.Start[i]+tp, w)
 				}
 			}
 		}
@@ -212,11 +212,11 @@ func TestMakeFilter(t *testing.T) {
 		makeFilter(&g, 0, 5, 7, true)
 		for i := range 7 {
 			j := 6 - i
-			if f.start[i] != g.start[j] {
-				t.Fatalf("start %d vs %d", f.start[i], g.start[j])
+			if f.Start[i] != g.Start[j] {
+				t.Fatalf("start %d vs %d", f.Start[i], g.Start[j])
 			}
-			for tp := range f.k {
-				if f.w[i*f.k+tp] != g.w[j*f.k+tp] {
+			for tp := range f.K {
+				if f.W[i*f.K+tp] != g.W[j*f.K+tp] {
 					t.Fatal("weights not mirrored")
 				}
 			}

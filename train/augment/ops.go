@@ -3,147 +3,29 @@
 // including its clamping.
 package augment
 
-import "math"
+import (
+	"math"
+
+	rs "github.com/vkclr/vkclr/train/internal/resample"
+)
 
 // Grayscale weights (ITU-R 601-2 luma, as PIL's convert("L")).
 const wR, wG, wB = 0.299, 0.587, 0.114
 
-// filter is a resampling filter along one axis: output i reads taps
-// start[i] .. start[i]+k-1 of the input with weights w[i*k : i*k+k].
-type filter struct {
-	k     int
-	start []int
-	w     []float32
-}
+// filter is the resampling filter the views use (see package resample).
+type filter = rs.Filter
 
-// makeFilter builds PIL's bilinear (triangle) filter that maps the input
-// range [off, off+n) to out samples: plain bilinear with half-pixel centers
-// when enlarging, an antialiasing triangle as wide as the scale when
-// shrinking; taps outside the range are dropped and the rest renormalized,
-// which at the edges equals torch's clamp-to-edge. flip reverses the output.
-func makeFilter(f *filter, off, n, out int, flip bool) {
-	makeFilterRange(f, off, n, out, 0, out, flip)
-}
+func makeFilter(f *filter, off, n, out int, flip bool) { f.Make(off, n, out, flip) }
 
-// makeFilterRange is makeFilter keeping only outputs [first, first+count)
-// of the out samples: a resize followed by a crop (Resize + CenterCrop).
 func makeFilterRange(f *filter, off, n, out, first, count int, flip bool) {
-	scale := float64(n) / float64(out)
-	support := max(scale, 1)
-	k := int(math.Ceil(support))*2 + 1
-	f.k = k
-	f.start = f.start[:0]
-	f.w = f.w[:0]
-	for i := first; i < first+count; i++ {
-		center := (float64(i) + 0.5) * scale
-		lo := max(int(center-support+0.5), 0)
-		hi := min(int(center+support+0.5), n)
-		var ws [64]float64 // k <= 64 for shrink factors below 31
-		wt := ws[:0]
-		if k > len(ws) {
-			wt = make([]float64, 0, k)
-		}
-		sum := 0.0
-		for x := lo; x < hi; x++ {
-			v := 1 - math.Abs((float64(x)+0.5-center)/support)
-			v = max(v, 0)
-			wt = append(wt, v)
-			sum += v
-		}
-		f.start = append(f.start, off+lo)
-		for j := range k {
-			v := 0.0
-			if j < len(wt) && sum > 0 {
-				v = wt[j] / sum
-			}
-			f.w = append(f.w, float32(v))
-		}
-	}
-	if flip {
-		for i, j := 0, count-1; i < j; i, j = i+1, j-1 {
-			f.start[i], f.start[j] = f.start[j], f.start[i]
-			a, b := f.w[i*k:(i+1)*k], f.w[j*k:(j+1)*k]
-			for t := range k {
-				a[t], b[t] = b[t], a[t]
-			}
-		}
-	}
+	f.MakeRange(off, n, out, first, count, flip)
 }
 
-// resample scales the part of an (h, w, c) uint8 image that the filters read
-// into dst (len(fy.start), len(fx.start), c) in [0, 1]: the horizontal pass
-// over source rows [rowLo, rowHi) into tmp, then the vertical pass.
-// With filters made from a crop box this is F.resized_crop (bilinear).
+func rowRange(f *filter) (lo, hi int) { return f.Rows() }
+
+// resample is rs.Resample into [0, 1].
 func resample(dst []float32, src []uint8, w, c int, fy, fx *filter, rowLo, rowHi int, tmp []float32) {
-	OW, OH := len(fx.start), len(fy.start)
-	const inv = 1.0 / 255
-	rows := rowHi - rowLo
-	tmp = tmp[:rows*OW*c]
-	for y := range rows {
-		srow := src[(rowLo+y)*w*c:]
-		trow := tmp[y*OW*c : (y+1)*OW*c]
-		if c == 3 { // the common case, all channels in one pass over the taps
-			for x := range OW {
-				ws := fx.w[x*fx.k : (x+1)*fx.k]
-				base := fx.start[x] * 3
-				var a0, a1, a2 float32
-				for t, wt := range ws {
-					if wt != 0 {
-						p := srow[base+3*t : base+3*t+3]
-						a0 += wt * float32(p[0])
-						a1 += wt * float32(p[1])
-						a2 += wt * float32(p[2])
-					}
-				}
-				trow[3*x], trow[3*x+1], trow[3*x+2] = a0*inv, a1*inv, a2*inv
-			}
-			continue
-		}
-		for x := range OW {
-			ws := fx.w[x*fx.k : (x+1)*fx.k]
-			base := fx.start[x] * c
-			for ch := range c {
-				acc := float32(0)
-				for t, wt := range ws {
-					if wt != 0 {
-						acc += wt * float32(srow[base+t*c+ch])
-					}
-				}
-				trow[x*c+ch] = acc * inv
-			}
-		}
-	}
-	for y := range OH {
-		ws := fy.w[y*fy.k : (y+1)*fy.k]
-		drow := dst[y*OW*c : (y+1)*OW*c]
-		clear(drow)
-		r0 := fy.start[y] - rowLo
-		for t, wt := range ws {
-			if wt == 0 {
-				continue
-			}
-			trow := tmp[(r0+t)*OW*c : (r0+t+1)*OW*c]
-			for i, v := range trow {
-				drow[i] += wt * v
-			}
-		}
-	}
-}
-
-// rowRange returns the source rows a vertical filter reads.
-func rowRange(f *filter) (lo, hi int) {
-	lo, hi = math.MaxInt, 0
-	for i, s := range f.start {
-		for t := range f.k {
-			if f.w[i*f.k+t] != 0 {
-				lo, hi = min(lo, s+t), max(hi, s+t+1)
-			}
-		}
-	}
-	if lo > hi {
-		lo = hi
-	}
-	return lo, hi
+	rs.Resample(dst, src, w, c, fy, fx, rowLo, rowHi, tmp, 1.0/255)
 }
 
 func clamp01(v float32) float32 {

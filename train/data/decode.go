@@ -11,11 +11,12 @@ import (
 	"image/draw"
 	_ "image/jpeg" // register the decoders image.Decode uses
 	_ "image/png"
-	"math"
 	"path/filepath"
 	"strings"
 
 	_ "golang.org/x/image/webp"
+
+	"github.com/vkclr/vkclr/train/internal/resample"
 )
 
 // maxImagePixels bounds one decoded image (a variable so fuzzing can lower it):
@@ -150,82 +151,18 @@ func tiffOrientation(t []byte) int {
 	return 1
 }
 
-// weights is a one-axis resampling filter: output i reads inputs
-// start[i] .. start[i]+k-1 with weights w[i*k:(i+1)*k].
-type weights struct {
-	k     int
-	start []int
-	w     []float32
-}
-
-// triangle returns PIL's bilinear filter from n inputs to out outputs: a
-// triangle as wide as the scale when shrinking (antialiasing), plain
-// bilinear with half-pixel centers when enlarging; taps beyond the edges are
-// dropped and the rest renormalized.
-func triangle(n, out int) weights {
-	scale := float64(n) / float64(out)
-	support := max(scale, 1)
-	k := int(math.Ceil(support))*2 + 1
-	f := weights{k: k, start: make([]int, out), w: make([]float32, out*k)}
-	for i := range out {
-		center := (float64(i) + 0.5) * scale
-		lo := max(int(center-support+0.5), 0)
-		hi := min(int(center+support+0.5), n)
-		sum := 0.0
-		for x := lo; x < hi; x++ {
-			sum += max(1-math.Abs((float64(x)+0.5-center)/support), 0)
-		}
-		f.start[i] = lo
-		for x := lo; x < hi && x-lo < k; x++ {
-			if sum > 0 {
-				f.w[i*k+x-lo] = float32(max(1-math.Abs((float64(x)+0.5-center)/support), 0) / sum)
-			}
-		}
-	}
-	return f
-}
-
-// resizeRGB resamples an (h, w, 3) image to (oh, ow, 3): rows first into
-// float32, then columns, rounding to bytes.
+// resizeRGB resamples an (h, w, 3) image to (oh, ow, 3) with the views'
+// filter (antialiased bilinear), rounding to bytes.
 func resizeRGB(src []uint8, h, w, oh, ow int) []uint8 {
-	fx, fy := triangle(w, ow), triangle(h, oh)
-	tmp := make([]float32, h*ow*3)
-	for y := range h {
-		row := src[y*w*3 : (y+1)*w*3]
-		t := tmp[y*ow*3 : (y+1)*ow*3]
-		for x := range ow {
-			ws := fx.w[x*fx.k : (x+1)*fx.k]
-			base := fx.start[x] * 3
-			var a0, a1, a2 float32
-			for j, wt := range ws {
-				if wt != 0 {
-					p := row[base+3*j : base+3*j+3]
-					a0 += wt * float32(p[0])
-					a1 += wt * float32(p[1])
-					a2 += wt * float32(p[2])
-				}
-			}
-			t[3*x], t[3*x+1], t[3*x+2] = a0, a1, a2
-		}
-	}
-	out := make([]uint8, oh*ow*3)
-	acc := make([]float32, ow*3)
-	for y := range oh {
-		clear(acc)
-		ws := fy.w[y*fy.k : (y+1)*fy.k]
-		for j, wt := range ws {
-			if wt == 0 {
-				continue
-			}
-			t := tmp[(fy.start[y]+j)*ow*3 : (fy.start[y]+j+1)*ow*3]
-			for i, v := range t {
-				acc[i] += wt * v
-			}
-		}
-		o := out[y*ow*3 : (y+1)*ow*3]
-		for i, v := range acc {
-			o[i] = uint8(min(max(v+0.5, 0), 255))
-		}
+	var fx, fy resample.Filter
+	fx.Make(0, w, ow, false)
+	fy.Make(0, h, oh, false)
+	lo, hi := fy.Rows()
+	acc := make([]float32, oh*ow*3)
+	resample.Resample(acc, src, w, 3, &fy, &fx, lo, hi, make([]float32, (hi-lo)*ow*3), 1)
+	out := make([]uint8, len(acc))
+	for i, v := range acc {
+		out[i] = uint8(min(max(v+0.5, 0), 255))
 	}
 	return out
 }
