@@ -67,7 +67,9 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 			return nil, fmt.Errorf("%s already holds a run (%s); resume it with --resume %s, or choose another --out", cfg.Out, LastCkpt, cfg.Out)
 		}
 	}
-	ds, err := data.Open(cfg.Data, cfg.DataDir, data.PretrainSplit(cfg.Data), cfg.FolderOptions(log))
+	fo := cfg.FolderOptions(log)
+	fo.Ctx = ctx // Ctrl-C stops a cache build too
+	ds, err := data.Open(cfg.Data, cfg.DataDir, data.PretrainSplit(cfg.Data), fo)
 	if err != nil {
 		return nil, err
 	}

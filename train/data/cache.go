@@ -21,6 +21,7 @@ package data
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -85,6 +86,7 @@ type cacheSpec struct {
 	strict  bool
 	workers int
 	log     io.Writer
+	ctx     context.Context // nil means never cancelled
 }
 
 // ErrBadImage reports an image that could not be decoded under --strict-data.
@@ -244,7 +246,21 @@ func buildCache(spec cacheSpec) (err error) {
 		defer bar.Finish()
 	}
 	done := 0
-	for r := range results {
+	ctx := spec.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for {
+		var r decoded
+		var more bool
+		select {
+		case r, more = <-results:
+		case <-ctx.Done():
+			return fmt.Errorf("data: cache build of %s stopped after %d of %d images (the next run starts it over): %w", spec.root, done, n, ctx.Err())
+		}
+		if !more {
+			break
+		}
 		done++
 		if r.err != nil {
 			if spec.strict {

@@ -4,6 +4,7 @@
 package data
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -34,6 +35,9 @@ type FolderOptions struct {
 	ValFraction float64   // without a val folder: this fraction of the images (chosen by path hash) is the test split
 	Workers     int       // decoding goroutines; 0 means GOMAXPROCS
 	Log         io.Writer // cache progress and the unreadable-file summary; nil means silent
+	// Ctx, when not nil, stops a cache build when cancelled (Ctrl-C); the
+	// partial file is removed and the next run builds again.
+	Ctx context.Context
 }
 
 func (o FolderOptions) side() int {
@@ -240,7 +244,7 @@ func OpenFolder(root, split string, opts FolderOptions) (*Dataset, error) {
 			}
 			return decodeImage(l.names[i], buf, side)
 		},
-		strict: opts.Strict, workers: opts.Workers, log: opts.Log,
+		strict: opts.Strict, workers: opts.Workers, log: opts.Log, ctx: opts.Ctx,
 	}
 	d, src, err := openCache(spec)
 	if err != nil {

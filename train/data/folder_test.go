@@ -4,6 +4,7 @@ package data
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"image"
@@ -376,5 +377,26 @@ func TestResizeRGB(t *testing.T) {
 	}
 	if got := resizeRGB(img, 5, 7, 5, 7); !bytes.Equal(got, img) {
 		t.Fatal("same-size resize changed the image")
+	}
+}
+
+// TestFolderCacheCancelled: a cancelled build (Ctrl-C) leaves neither a
+// cache file nor a partial one (only the lock file, which is kept), and the
+// next run builds from the start.
+func TestFolderCacheCancelled(t *testing.T) {
+	root := badFolder(t)
+	cache := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := OpenFolder(root, "train", FolderOptions{Side: 8, CacheDir: cache, Ctx: ctx}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled build: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(cache, "*.vkimg"))
+	partial, _ := filepath.Glob(filepath.Join(cache, "*.partial"))
+	if left = append(left, partial...); len(left) != 0 {
+		t.Fatalf("a cancelled build left %v", left)
+	}
+	if d, err := OpenFolder(root, "train", FolderOptions{Side: 8, CacheDir: cache}); err != nil || d.N != 3 {
+		t.Fatalf("build after a cancelled one: %v", err)
 	}
 }

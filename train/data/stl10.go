@@ -202,7 +202,7 @@ func openSTL10(dataDir, split string, opts FolderOptions) (*Dataset, error) {
 			}
 			return stl10Image(raw[:]), stl10Side, stl10Side, nil
 		},
-		strict: true, workers: opts.Workers, log: opts.Log,
+		strict: true, workers: opts.Workers, log: opts.Log, ctx: opts.Ctx,
 	}
 	d, _, err := openCache(spec)
 	return d, err
