@@ -263,8 +263,7 @@ func OpenFolder(root, split string, opts FolderOptions) (*Dataset, error) {
 // (train): a split that does not change when other files are added.
 func holdOut(d *Dataset, src []int32, names []string, fraction float64, test bool) *Dataset {
 	s := *d
-	s.Dims, s.Labels = nil, nil
-	s.Dims = []Dim{}
+	s.Dims, s.Labels = []Dim{}, nil
 	if d.Labels != nil {
 		s.Labels = []int32{}
 	}
