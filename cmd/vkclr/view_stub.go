@@ -3,7 +3,10 @@
 // `vkclr view` in the default (headless) build: it says how to get the viewer.
 package main
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 const viewSummary = "a window on a run's curves and an embedding's nearest neighbours (make viewer)"
 
@@ -16,7 +19,7 @@ var errNoViewer = errors.New("this vkclr is built without the viewer, so that tr
 func cmdView(args []string) error {
 	for _, a := range args {
 		if a == "-h" || a == "--help" {
-			println("Usage: vkclr view RUN_FOLDER | --embeddings FEATS.safetensors [RUN_FOLDER]\n\n" + errNoViewer.Error())
+			fmt.Println("Usage: vkclr view RUN_FOLDER | --embeddings FEATS.safetensors [RUN_FOLDER]\n\n" + errNoViewer.Error())
 			return errHelp
 		}
 	}
