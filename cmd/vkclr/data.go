@@ -106,6 +106,8 @@ func cmdDataInfo(args []string) error {
 	split := fs.String("split", "both", "train, test or both")
 	size := fs.Int("size", data.DefaultFolderSize, "training size an image folder's cache is built for (stored at 1.15x)")
 	valFraction := fs.Float64("val-fraction", 0, "image folder without a val/ folder: the held-out fraction shown as test")
+	cacheDir := fs.String("cache-dir", "", "where decoded image-folder caches go (default: the user cache, vkclr/images)")
+	strict := fs.Bool("strict-data", false, "fail on the first unreadable image (default: skip it and report it)")
 	noSums := fs.Bool("no-checksums", false, "skip hashing the files")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -122,7 +124,8 @@ func cmdDataInfo(args []string) error {
 		return usagef("--split %q: want train, test or both", *split)
 	}
 	for i, s := range splits {
-		d, err := data.Open(*name, *dir, s, data.FolderOptions{Side: data.CacheSide(*size), ValFraction: *valFraction, Log: os.Stderr})
+		d, err := data.Open(*name, *dir, s, data.FolderOptions{Side: data.CacheSide(*size), ValFraction: *valFraction,
+			CacheDir: *cacheDir, Strict: *strict, Log: os.Stderr})
 		if err != nil {
 			if *split == "both" && s == "test" && !data.IsBuiltin(*name) {
 				fmt.Printf("\n(no test split in %s)\n", *name)
