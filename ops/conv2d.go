@@ -88,13 +88,13 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			return
 		}
 	}
-	b0, o0, ok0 := k.operand(in0.b, in0.first, in0.n, vk.Storage)
-	b1, o1, ok1 := k.operand(in1.b, in1.first, in1.n, vk.Storage)
+	b0, o0, ok0 := k.gpuOperand(in0.b, in0.first, in0.n)
+	b1, o1, ok1 := k.gpuOperand(in1.b, in1.first, in1.n)
 	if !ok0 || !ok1 {
 		panic(fmt.Sprintf("ops.%s: inputs exceed the device's storage-buffer range; split the batch", base))
 	}
 	pipe := k.pipe(base + "_gpu")
-	bm, bn, nt := 4*int(pipe.Spec[1]), 4*int(pipe.Spec[0]), int(pipe.Spec[0]*pipe.Spec[1])
+	bm, bn, nt := gpuBlock(pipe)
 	cp.groupsPerChunk = ceilDiv(M, bm) * ceilDiv(cols, bn)
 	cp.off[0], cp.off[1] = o0, o1
 	gx, gy, gz := vk.Grid1D(k.Ctx, cp.groupsPerChunk*chunks*nt, nt)
@@ -172,8 +172,8 @@ func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk, blockRows in
 		tiles := ceilDiv(p.R*p.S*p.C, cpuTile) * ceilDiv(p.K, cpuTile)
 		want, minPix = ceilDiv(2048, tiles), 2048
 	} else {
-		l := gpuLocal(&k.Ctx.Caps)
-		groups := ceilDiv(p.R*p.S*p.C, 4*int(l[1])) * ceilDiv(p.K, 4*int(l[0]))
+		bm, bn, _ := gpuBlock(k.pipe("conv2d_bwd_weight_gpu"))
+		groups := ceilDiv(p.R*p.S*p.C, bm) * ceilDiv(p.K, bn)
 		want, minPix = ceilDiv(512, groups), 512
 	}
 	chunks = max(1, min(want, pix/minPix, int(k.Ctx.Caps.MaxStorageBufferRange/uint64(4*rsck))))

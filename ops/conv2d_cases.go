@@ -44,6 +44,9 @@ var conv2dShapes = []ref.Conv2D{
 	{N: 8, H: 24, W: 24, C: 3, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 8, H: 16, W: 16, C: 64, K: 64, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 blocks
 	{N: 8, H: 24, W: 24, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1}, // cpu grad weight: 2 chunks of 3 uneven blocks
+	// Columns past the gpu variant's 128-wide block: K (forward, grad weight) and C (backward data).
+	{N: 2, H: 6, W: 5, C: 6, K: 132, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 1, H: 5, W: 5, C: 136, K: 12, R: 3, S: 3, Stride: 2, Pad: 1},
 }
 
 func conv2dCases() []Case {

@@ -11,7 +11,7 @@ import (
 )
 
 // The "cpu" kernels give each invocation an 8x8 register tile (cpu_tile.glsl); the "gpu" kernels
-// give a workgroup a 4*WY x 4*WX block staged in shared memory (gemm_gpu.glsl).
+// give a workgroup a block staged in shared memory (gemm_gpu.glsl, configured by gpuLocal).
 const cpuTile = 8
 
 func init() {
@@ -36,17 +36,6 @@ func storage(n int) []vk.DescKind {
 // cpuLocal is the workgroup of the register-tiled kernels: 64 invocations (lavapipe runs a
 // workgroup on one thread, 8 lanes at a time; 64 tiles of 8x8 cover a 64x64 block of C).
 func cpuLocal(c *vk.Caps) []uint32 { return []uint32{min(64, c.MaxWorkgroupInvoc), 1, 1} }
-
-// gpuLocal is the workgroup (WX, WY, 1) and BK of the shared-memory kernels: 16x16 threads (a
-// 64x64 block, 8 KiB of shared memory) where the device allows 256 invocations, else 8x16.
-// gemm_gpu.glsl needs WX to divide 64, WX >= 8 and WY % 4 == 0; BK = 16 needs
-// 4*16*(4*WX+4*WY) bytes of shared memory, within the 16 KiB every device has.
-func gpuLocal(c *vk.Caps) []uint32 {
-	if c.MaxWorkgroupInvoc >= 256 && c.MaxWorkgroupSize[0] >= 16 && c.MaxWorkgroupSize[1] >= 16 {
-		return []uint32{16, 16, 1, 16}
-	}
-	return []uint32{8, 16, 1, 16}
-}
 
 // operand binds the float32 elements [first, first+n) of b for a shader that reads it as kind. The
 // binding starts at the closest offset at or before them that the device accepts for kind, and
@@ -207,14 +196,13 @@ func (k *Kernels) gemmPiece(s *vk.Seq, g gemm, a vk.Binding, aFirst int, b, bias
 			return
 		}
 	}
-	ab, aoff, okA := k.operand(a, aFirst, g.aExtent(), vk.Storage)
-	bb, boff, okB := k.operand(b, 0, g.bExtent(), vk.Storage)
+	ab, aoff, okA := k.gpuOperand(a, aFirst, g.aExtent())
+	bb, boff, okB := k.gpuOperand(b, 0, g.bExtent())
 	if !okA || !okB {
 		panic(fmt.Sprintf("ops: gemm %+v: operands too large to bind; split the work", g))
 	}
 	p := k.pipe("gemm_gpu")
-	bm, bn := 4*int(p.Spec[1]), 4*int(p.Spec[0])
-	nt := int(p.Spec[0] * p.Spec[1])
+	bm, bn, nt := gpuBlock(p)
 	groups := ceilDiv(g.M, bm) * ceilDiv(g.N, bn)
 	gx, gy, gz := vk.Grid1D(k.Ctx, groups*nt, nt)
 	s.Dispatch(p, gx, gy, gz, vk.Push(g.M, g.N, g.K, g.lda, g.ldb, g.ldc, aoff, boff, coff, biasoff, g.mode, g.TA, g.TB), ab, bb, biasb, cb)

@@ -33,6 +33,9 @@ func matmulCases() []Case {
 	var cs []Case
 	shapes := []struct{ M, N, K int }{
 		{1, 1, 1}, {3, 5, 7}, {1, 129, 3}, {17, 3, 129}, {8, 12, 16}, {64, 64, 64}, {129, 17, 64}, {20, 36, 64}, {33, 64, 129},
+		// Past the gpu variant's 128 x 128 block in both dimensions, with a partial BK step (37) and
+		// several double-buffered steps (72).
+		{131, 133, 37}, {260, 136, 72},
 	}
 	for si, sh := range shapes {
 		for t := 0; t < 4; t++ {

@@ -1,14 +1,18 @@
 // conv2d_bwd_data_gpu.comp: dx (N, H, W, C) from dy and w as an implicit GEMM with shared-memory tiles
 // (gemm_gpu.glsl), one dispatch per phase (h % st, w % st) as in conv2d_bwd_data_cpu: rows the phase's
 // N*Hp*Wp pixels, columns C, reduction (ri, si, k) over only the taps r = r0 + ri*st, s = s0 + si*st
-// that reach an output pixel. w[r][s] as (C x K) is B transposed: no transposed weight copy.
+// that reach an output pixel. w[r][s] as (C x K) is B transposed: no transposed weight copy. With
+// K % 4 == 0 four consecutive reductions are channels k..k+3 of one tap, contiguous in dy and in w:
+// vec4 loads of both.
 #version 450
 #include "common.glsl"
 #include "conv2d_common.glsl"
 #include "gemm_gpu.glsl"
 
 layout(std430, set = 0, binding = 0) readonly buffer DYBuf { float dy[]; }; // (N, P, Q, K)
+layout(std430, set = 0, binding = 0) readonly buffer DYBuf4 { vec4 dy4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer WBuf { float wt[]; };  // (R, S, C, K)
+layout(std430, set = 0, binding = 1) readonly buffer WBuf4 { vec4 wt4[]; };
 layout(std430, set = 0, binding = 2) writeonly buffer DXBuf { float dx[]; }; // (N, H, W, C)
 
 int ib[MAX_SLOTS], jb[MAX_SLOTS];
@@ -33,17 +37,44 @@ uvec3 tap(uint kk) {
 	return uvec3(r0() + (t / sv) * p.st, s0() + (t % sv) * p.st, k);
 }
 
-float loadA(uint slot, uint kk) {
+// dyIndex is the element of dy under reduction kk for the slot's pixel, or -1 past dy's edge.
+int dyIndex(uint slot, uint kk) {
 	uvec3 t = tap(kk);
 	int pp = ib[slot] + (int(p.ph + p.pad) - int(t.x)) / int(p.st);
 	int qq = jb[slot] + (int(p.pw + p.pad) - int(t.y)) / int(p.st);
-	if (!live[slot] || uint(pp) >= p.P || uint(qq) >= p.Q) return 0.0;
-	return dy[p.off0 + ((nb[slot] + uint(pp)) * p.Q + uint(qq)) * p.K + t.z];
+	if (uint(pp) >= p.P || uint(qq) >= p.Q) return -1;
+	return int(p.off0 + ((nb[slot] + uint(pp)) * p.Q + uint(qq)) * p.K + t.z);
 }
 
-float loadB(uint kk, uint c) {
+uint wIndex(uint kk, uint c) {
 	uvec3 t = tap(kk);
-	return wt[p.off1 + ((t.x * p.S + t.y) * p.C + c) * p.K + t.z];
+	return p.off1 + ((t.x * p.S + t.y) * p.C + c) * p.K + t.z;
+}
+
+vec4 loadA4(uint slot, uint kk, uint kEnd) {
+	vec4 v = vec4(0.0);
+	if (!live[slot] || kk >= kEnd) return v;
+	if (p.K % 4 == 0) { // kk % 4 == 0: channels k..k+3 of one tap
+		int i = dyIndex(slot, kk);
+		if (i >= 0) LOAD4(v, dy, dy4, uint(i), 4u)
+		return v;
+	}
+	[[unroll]] for (uint d = 0; d < 4; d++) {
+		int i = kk + d < kEnd ? dyIndex(slot, kk + d) : -1;
+		if (i >= 0) v[d] = dy[i];
+	}
+	return v;
+}
+
+vec4 loadB4(uint kk, uint c, uint kEnd) {
+	vec4 v = vec4(0.0);
+	if (kk >= kEnd || c >= p.C) return v;
+	if (p.K % 4 == 0) {
+		LOAD4(v, wt, wt4, wIndex(kk, c), 4u)
+		return v;
+	}
+	[[unroll]] for (uint d = 0; d < 4; d++) if (kk + d < kEnd) v[d] = wt[wIndex(kk + d, c)];
+	return v;
 }
 
 void storeC(uint m, uint c, float v) {

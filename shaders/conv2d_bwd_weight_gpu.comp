@@ -2,36 +2,55 @@
 // tiles (gemm_gpu.glsl): rows the R*S*C taps, columns K, reduction the chunk's output pixels (n, p, q).
 // Chunk z writes slice z of the partial buffer (or dw itself when there is one chunk); conv2d_wsum adds
 // the slices in a fixed order. Blocks of a chunk in later dispatches add to the slice (accumulate).
+// With C % 4 == 0 four consecutive rows are channels c..c+3 of one tap (a vec4 of x); with K % 4 == 0
+// four consecutive columns a vec4 of dy.
 #version 450
 #include "common.glsl"
 #include "conv2d_common.glsl"
 #include "gemm_gpu.glsl"
 
 layout(std430, set = 0, binding = 0) readonly buffer XBuf { float x[]; };   // (N, H, W, C)
+layout(std430, set = 0, binding = 0) readonly buffer XBuf4 { vec4 x4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer DYBuf { float dy[]; }; // (N, P, Q, K)
+layout(std430, set = 0, binding = 1) readonly buffer DYBuf4 { vec4 dy4[]; };
 layout(std430, set = 0, binding = 2) buffer Out { float o[]; };   // (chunks, R, S, C, K)
 
-int rr[MAX_SLOTS], ss[MAX_SLOTS];
-uint cc[MAX_SLOTS];
-bool live[MAX_SLOTS];
+uint row0[MAX_SLOTS];
 uint chunk;
 
-void setupA(uint slot, uint row) {
-	live[slot] = row < p.R * p.S * p.C;
-	cc[slot] = row % p.C;
-	uint rs = row / p.C;
-	ss[slot] = int(rs % p.S) - int(p.pad);
-	rr[slot] = int(rs / p.S) - int(p.pad);
-}
+void setupA(uint slot, uint row) { row0[slot] = row; }
 
-float loadA(uint slot, uint j) { // j = (n*P + p)*Q + q
+// xIndex is the element of x at tap row = (r*S + s)*C + c for output pixel j = (n*P + p)*Q + q, or -1
+// in the padding.
+int xIndex(uint row, uint j) {
+	uint c = row % p.C, rs = row / p.C;
 	uint q = j % p.Q, np = j / p.Q;
-	int h = int((np % p.P) * p.st) + rr[slot], w = int(q * p.st) + ss[slot];
-	if (!live[slot] || uint(h) >= p.H || uint(w) >= p.W) return 0.0;
-	return x[p.off0 + (((np / p.P) * p.H + uint(h)) * p.W + uint(w)) * p.C + cc[slot]];
+	int h = int((np % p.P) * p.st + rs / p.S) - int(p.pad), w = int(q * p.st + rs % p.S) - int(p.pad);
+	if (uint(h) >= p.H || uint(w) >= p.W) return -1;
+	return int(p.off0 + (((np / p.P) * p.H + uint(h)) * p.W + uint(w)) * p.C + c);
 }
 
-float loadB(uint j, uint k) { return dy[p.off1 + j * p.K + k]; }
+vec4 loadA4(uint slot, uint j, uint kEnd) { // rows row..row+3 at pixel j
+	uint row = row0[slot], RSC = p.R * p.S * p.C;
+	vec4 v = vec4(0.0);
+	if (row >= RSC || j >= kEnd) return v;
+	if (p.C % 4 == 0) { // row % 4 == 0: channels c..c+3 of one tap
+		int i = xIndex(row, j);
+		if (i >= 0) LOAD4(v, x, x4, uint(i), 4u)
+		return v;
+	}
+	[[unroll]] for (uint d = 0; d < 4; d++) {
+		int i = row + d < RSC ? xIndex(row + d, j) : -1;
+		if (i >= 0) v[d] = x[i];
+	}
+	return v;
+}
+
+vec4 loadB4(uint j, uint k, uint kEnd) {
+	vec4 v = vec4(0.0);
+	if (j < kEnd && k < p.K) LOAD4(v, dy, dy4, p.off1 + j * p.K + k, p.K - k)
+	return v;
+}
 
 void storeC(uint row, uint k, float v) {
 	uint i = p.off2 + (chunk * p.R * p.S * p.C + row) * p.K + k;

@@ -1,5 +1,6 @@
 // gemm_gpu.comp: C (M, N) = op(A) op(B), += C or + bias, with shared-memory tiles (gemm_gpu.glsl) and
-// storage-buffer loads: the style for GPUs. Transposes are uniform flags.
+// storage-buffer loads: the style for GPUs. Transposes are uniform flags. A and B are each bound as
+// floats and as vec4s (aliases of one binding, bound from a 16-byte boundary), for LOAD4.
 #version 450
 #include "common.glsl"
 #include "gemm_gpu.glsl"
@@ -13,24 +14,31 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(std430, set = 0, binding = 0) readonly buffer ABuf { float a[]; };
+layout(std430, set = 0, binding = 0) readonly buffer ABuf4 { vec4 a4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer BBuf { float b[]; };
+layout(std430, set = 0, binding = 1) readonly buffer BBuf4 { vec4 b4[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, set = 0, binding = 3) buffer Out { float c[]; };
 
 uint arow[MAX_SLOTS];
-bool aok[MAX_SLOTS];
 
-void setupA(uint s, uint m) {
-	aok[s] = m < p.M;
-	arow[s] = p.aoff + min(m, p.M - 1) * (p.transA != 0 ? 1 : p.lda);
+void setupA(uint s, uint m) { arow[s] = m; }
+
+vec4 loadA4(uint s, uint k, uint kEnd) {
+	uint m = arow[s];
+	vec4 v = vec4(0.0);
+	if (m >= p.M || k >= kEnd) return v;
+	if (p.transA == 0) LOAD4(v, a, a4, p.aoff + m * p.lda + k, kEnd - k)  // A (M, K): k along memory
+	else LOAD4(v, a, a4, p.aoff + k * p.lda + m, p.M - m)                 // stored (K, M): m along memory
+	return v;
 }
 
-float loadA(uint s, uint k) {
-	return aok[s] ? a[arow[s] + k * (p.transA != 0 ? p.lda : 1)] : 0.0;
-}
-
-float loadB(uint k, uint n) {
-	return p.transB != 0 ? b[p.boff + n * p.ldb + k] : b[p.boff + k * p.ldb + n];
+vec4 loadB4(uint k, uint n, uint kEnd) {
+	vec4 v = vec4(0.0);
+	if (k >= kEnd || n >= p.N) return v;
+	if (p.transB == 0) LOAD4(v, b, b4, p.boff + k * p.ldb + n, p.N - n)   // B (K, N): n along memory
+	else LOAD4(v, b, b4, p.boff + n * p.ldb + k, kEnd - k)                // stored (N, K): k along memory
+	return v;
 }
 
 void storeC(uint m, uint n, float v) {

@@ -1,0 +1,43 @@
+// The "gpu" variant's GEMM core (shaders/gemm_gpu.glsl), shared by gemm_gpu and conv2d_*_gpu: its
+// tile configuration from the device's limits, and how its operands are bound.
+package ops
+
+import "github.com/vkclr/vkclr/vk"
+
+// gpuLocal is the specialization of the shared-memory kernels: the workgroup (WX, WY, 1), BK, TM, TN.
+// A workgroup computes a BM x BN = TM*WY x TN*WX block, each thread TM x TN outputs: 16 x 16 threads
+// of 8 x 8 (a 128 x 128 block) where the device allows 256 invocations, else 16 x 8 threads (64 x 128,
+// within the 128 invocations every device has). BK is the largest of 16 and 8 whose double-buffered
+// panels, 2 * 4 * BK * (BM + BN) bytes, fit the device's shared memory (lavapipe's 32 KiB holds
+// 128 x 128 at BK 16; the 16 KiB every device has holds it at BK 8).
+func gpuLocal(c *vk.Caps) []uint32 {
+	wx, wy := uint32(16), uint32(8)
+	if c.MaxWorkgroupInvoc >= 256 && c.MaxWorkgroupSize[0] >= 16 && c.MaxWorkgroupSize[1] >= 16 {
+		wy = 16
+	}
+	const tm, tn = 8, 8
+	bk := uint32(16)
+	if 8*bk*(tm*wy+tn*wx) > c.SharedMemory {
+		bk = 8
+	}
+	return []uint32{wx, wy, 1, bk, tm, tn}
+}
+
+// gpuBlock is the block of C one workgroup of a gpu-variant kernel computes.
+func gpuBlock(p *vk.Pipeline) (bm, bn, threads int) {
+	return int(p.Spec[4] * p.Spec[1]), int(p.Spec[5] * p.Spec[0]), int(p.Spec[0] * p.Spec[1])
+}
+
+// gpuOperand binds the float32s [first, first+n) of b for a gpu-variant kernel: as operand does for a
+// storage buffer, but from a 16-byte boundary, so the kernel's vec4 alias of the binding lines up with
+// its float view (element i is component i%4 of vec4 i/4).
+func (k *Kernels) gpuOperand(b vk.Binding, first, n int) (vk.Binding, int, bool) {
+	bind, off, ok := k.operand(b, first, n, vk.Storage)
+	if d := bind.Off % 16; d != 0 { // the device's alignment is a power of 2 below 16
+		bind.Off -= d
+		bind.Size += d
+		off += int(d / 4)
+		ok = ok && bind.Size <= k.storageLimit()
+	}
+	return bind, off, ok
+}
