@@ -32,7 +32,8 @@ type Config struct {
 	CacheSide  int    `json:"cache_side,omitempty"`  // stored shorter side; 0 means data.CacheSide(ImageSize)
 	StrictData bool   `json:"strict_data,omitempty"` // fail on the first unreadable image
 
-	Model model.Config `json:"model"`
+	Model    model.Config `json:"model"`
+	InitFrom string       `json:"init_from,omitempty"` // start the encoder from this torchvision-layout state dict
 
 	BatchSize    int     `json:"batch_size"` // images per step (two views each)
 	Epochs       int     `json:"epochs"`

@@ -178,11 +178,17 @@ func oomHint(err error, batch int) error {
 	return err
 }
 
-// Init sets fresh weights from the seed and zero optimizer state.
+// Init sets fresh weights from the seed (the encoder from Cfg.InitFrom when set) and zero
+// optimizer state.
 func (t *Trainer) Init() error {
 	p := make([]float32, t.G.NParams)
 	st := make([]float32, t.G.NState)
 	t.G.Init(t.Cfg.Seed, p, st)
+	if t.Cfg.InitFrom != "" {
+		if err := t.G.InitEncoder(t.Cfg.InitFrom, p, st); err != nil {
+			return fmt.Errorf("--init-from: %w", err)
+		}
+	}
 	if err := t.W.Upload(t.S.Ctx, p, st); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.Model.ProjHidden, "proj-hidden", c.Model.ProjHidden, "projection head hidden width")
 	fs.IntVar(&c.Model.ProjDim, "proj-dim", c.Model.ProjDim, "projection output width")
 	fs.BoolVar(&c.Model.ProjBN, "proj-bn", c.Model.ProjBN, "batchnorm in the projection head")
+	fs.StringVar(&c.InitFrom, "init-from", c.InitFrom, "start the encoder from a torchvision-layout state dict (.safetensors) of the same --arch/--stem/--width")
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "images per step (each gives two views)")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs to train")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "stop after this many steps in all (overrides --epochs)")
