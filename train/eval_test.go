@@ -57,6 +57,11 @@ func TestLinearProbeSeparable(t *testing.T) {
 	if total != len(yte) || len(r.PerClass) != classes {
 		t.Fatalf("confusion matrix counts %d of %d", total, len(yte))
 	}
+	// One record per epoch, the last one the final result; the probe learns (loss falls).
+	h := r.History
+	if len(h) != cfg.Epochs || h[len(h)-1].TestTop1 != r.Top1 || h[len(h)-1].TrainLoss != r.TrainLoss || !(h[len(h)-1].TrainLoss < h[0].TrainLoss) {
+		t.Fatalf("history %+v", h)
+	}
 	// Bad labels are an error, not a wrong answer.
 	ybad := slices.Clone(ytr)
 	ybad[3] = classes
@@ -130,5 +135,20 @@ func TestCheckpointFeatures(t *testing.T) {
 	// Not a checkpoint at all.
 	if _, err := LoadEncoder(s, filepath.Join(c.Out, MetricsFile)); err == nil {
 		t.Error("metrics.jsonl loaded as a checkpoint")
+	}
+}
+
+// TestStandardizeConstantDimension: a dimension constant over the train split (a border pixel that
+// is always 0) is centred, not divided by its zero spread, so a test image that differs stays finite
+// and small.
+func TestStandardizeConstantDimension(t *testing.T) {
+	xtr := []float32{0, 1, 0, 3, 0, 5} // dim 0 always 0; dim 1 varies
+	xte := []float32{0.5, 3}
+	Standardize(xtr, xte, 2)
+	if xte[0] != 0.5 || xtr[0] != 0 {
+		t.Errorf("constant dimension: test %v, train %v; want it only centred", xte[0], xtr[0])
+	}
+	if xte[1] != 0 || xtr[1] > -1.2 || xtr[1] < -1.25 {
+		t.Errorf("varying dimension: test %v, train %v", xte[1], xtr[1])
 	}
 }

@@ -137,3 +137,12 @@ func fileHash(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// PixelFeatures are the baseline without a network: each image's raw pixels in [0, 1], (N, H*W*C).
+func PixelFeatures(ds *data.Dataset) []float32 {
+	v := make([]float32, len(ds.Images))
+	for i, b := range ds.Images {
+		v[i] = float32(b) / 255
+	}
+	return v
+}

@@ -32,6 +32,14 @@ type LinearResult struct {
 	PerClass   []float64
 	Confusion  [][]int // [true][predicted]
 	TrainLoss  float64 // mean loss of the last epoch
+	History    []LinearEpoch
+}
+
+// LinearEpoch is the probe after one epoch: its mean training loss and its test accuracy.
+type LinearEpoch struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	TestTop1  float64 `json:"test_top1"`
 }
 
 // Standardize scales train and test features with the train split's
@@ -54,7 +62,11 @@ func Standardize(train, test []float32, dim int) {
 		}
 	}
 	for j := range std {
-		std[j] = math.Sqrt(std[j]/float64(n)) + 1e-6
+		// A dimension constant over the train split (a border pixel, a dead channel) is only
+		// centred: dividing by its near-zero spread would blow up any test value that differs.
+		if std[j] = math.Sqrt(std[j] / float64(n)); std[j] < 1e-6 {
+			std[j] = 1
+		}
 	}
 	for _, v := range [][]float32{train, test} {
 		for i := range v {
@@ -138,11 +150,50 @@ func TrainLinear(s *Session, cfg LinearConfig, xtr []float32, ytr []int32, xte [
 	k.LinearBackward(step, p, x.All(), W, dlogits.All(), vk.Binding{}, dW, db)
 	k.SGDStep(step, nParams, 2, params.All(), grads.All(), mom.All(), segs.All(), hyper.All(), false)
 
+	xs, ys := x.Float32s(), y.Mapped()
+	fwd := c.NewSeq()
+	defer fwd.Close()
+	k.LinearForward(fwd, p, x.All(), W, bias, logits.All())
+	nte := len(yte)
+	lg := make([]float32, B*classes)
+	res := &LinearResult{}
+	// test sets Top1, Top5 and Confusion from the test logits, a batch at a time (the last one padded).
+	test := func() error {
+		res.Confusion = make([][]int, classes)
+		for i := range res.Confusion {
+			res.Confusion[i] = make([]int, classes)
+		}
+		var top1, top5 int
+		for lo := 0; lo < nte; lo += B {
+			n := min(B, nte-lo)
+			clear(xs)
+			copy(xs, xte[lo*dim:(lo+n)*dim])
+			if err := fwd.Run(); err != nil {
+				return err
+			}
+			if err := c.DownloadF32(lg, logits.All()); err != nil {
+				return err
+			}
+			labels := yte[lo : lo+n]
+			top1 += ref.TopKCorrect(n, classes, lg[:n*classes], labels, 1)
+			top5 += ref.TopKCorrect(n, classes, lg[:n*classes], labels, min(5, classes))
+			for i := 0; i < n; i++ {
+				row := lg[i*classes : (i+1)*classes]
+				best := 0
+				for j := range row {
+					if row[j] > row[best] {
+						best = j
+					}
+				}
+				res.Confusion[labels[i]][best]++
+			}
+		}
+		res.Top1, res.Top5 = float64(top1)/float64(nte), float64(top5)/float64(nte)
+		return nil
+	}
 	stepsPerEpoch := ntr / B
 	total := cfg.Epochs * stepsPerEpoch
 	perm := make([]int, ntr)
-	xs, ys := x.Float32s(), y.Mapped()
-	res := &LinearResult{}
 	t := 0
 	for e := 0; e < cfg.Epochs; e++ {
 		for i := range perm {
@@ -169,46 +220,14 @@ func TrainLinear(s *Session, cfg LinearConfig, xtr []float32, ytr []int32, xte [
 			t++
 		}
 		res.TrainLoss = sum / float64(max(stepsPerEpoch, 1))
+		if err := test(); err != nil {
+			return nil, err
+		}
+		res.History = append(res.History, LinearEpoch{Epoch: e + 1, TrainLoss: res.TrainLoss, TestTop1: res.Top1})
 		if progress != nil {
 			progress(e+1, res.TrainLoss)
 		}
 	}
-	// Test logits, a batch at a time (the last one padded).
-	fwd := c.NewSeq()
-	defer fwd.Close()
-	k.LinearForward(fwd, p, x.All(), W, bias, logits.All())
-	nte := len(yte)
-	lg := make([]float32, B*classes)
-	res.Confusion = make([][]int, classes)
-	for i := range res.Confusion {
-		res.Confusion[i] = make([]int, classes)
-	}
-	var top1, top5 int
-	for lo := 0; lo < nte; lo += B {
-		n := min(B, nte-lo)
-		clear(xs)
-		copy(xs, xte[lo*dim:(lo+n)*dim])
-		if err := fwd.Run(); err != nil {
-			return nil, err
-		}
-		if err := c.DownloadF32(lg, logits.All()); err != nil {
-			return nil, err
-		}
-		labels := yte[lo : lo+n]
-		top1 += ref.TopKCorrect(n, classes, lg[:n*classes], labels, 1)
-		top5 += ref.TopKCorrect(n, classes, lg[:n*classes], labels, min(5, classes))
-		for i := 0; i < n; i++ {
-			row := lg[i*classes : (i+1)*classes]
-			best := 0
-			for j := range row {
-				if row[j] > row[best] {
-					best = j
-				}
-			}
-			res.Confusion[labels[i]][best]++
-		}
-	}
-	res.Top1, res.Top5 = float64(top1)/float64(nte), float64(top5)/float64(nte)
 	res.PerClass = make([]float64, classes)
 	for cl, row := range res.Confusion {
 		tot := 0

@@ -42,6 +42,49 @@ type Series struct {
 // instead of failing the run. Series with no finite points are left out; if
 // none is left, it returns ErrNoData.
 func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
+	p, err := linePlot(path, title, xlabel, ylabel, series)
+	if err != nil {
+		return err
+	}
+	return savePNG(p, path, LineWidth, LineHeight)
+}
+
+// Chart is one line chart of Charts.
+type Chart struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+}
+
+// Charts draws each chart as LinePlot does, stacked top to bottom in one PNG of LineWidth x
+// LineHeight per chart. A chart with no finite data fails the whole image (ErrNoData).
+func Charts(path string, charts ...Chart) error {
+	if len(charts) == 0 {
+		return fmt.Errorf("plot: %s: %w: no charts", path, ErrNoData)
+	}
+	ps := make([][]*gplot.Plot, len(charts))
+	for i, ch := range charts {
+		p, err := linePlot(path, ch.Title, ch.XLabel, ch.YLabel, ch.Series)
+		if err != nil {
+			return err
+		}
+		ps[i] = []*gplot.Plot{p}
+	}
+	c := vgimg.NewWith(
+		vgimg.UseWH(vg.Length(LineWidth)*vg.Inch/dpi, vg.Length(LineHeight*len(charts))*vg.Inch/dpi),
+		vgimg.UseDPI(dpi),
+		vgimg.UseBackgroundColor(color.White),
+	)
+	m := vg.Points(8)
+	dc := draw.Crop(draw.New(c), m, -m, m, -m)
+	tiles := draw.Tiles{Rows: len(charts), Cols: 1, PadY: vg.Points(16)}
+	for i, cs := range gplot.Align(ps, tiles, dc) {
+		ps[i][0].Draw(cs[0])
+	}
+	return writePNG(c, path)
+}
+
+// linePlot builds LinePlot's chart.
+func linePlot(path, title, xlabel, ylabel string, series []Series) (*gplot.Plot, error) {
 	p := gplot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
@@ -52,7 +95,7 @@ func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 	drawn := 0
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {
-			return fmt.Errorf("plot: %s: series %q has %d x values but %d y values; pass one x per y", path, s.Name, len(s.X), len(s.Y))
+			return nil, fmt.Errorf("plot: %s: series %q has %d x values but %d y values; pass one x per y", path, s.Name, len(s.X), len(s.Y))
 		}
 		runs := finiteRuns(s.X, s.Y)
 		if len(runs) == 0 {
@@ -65,7 +108,7 @@ func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 				// A lone point has no line to draw; mark it instead.
 				sc, err := plotter.NewScatter(run)
 				if err != nil {
-					return fmt.Errorf("plot: %s: series %q: %w", path, s.Name, err)
+					return nil, fmt.Errorf("plot: %s: series %q: %w", path, s.Name, err)
 				}
 				sc.GlyphStyle.Color = c
 				sc.GlyphStyle.Shape = draw.CircleGlyph{}
@@ -77,7 +120,7 @@ func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 			}
 			l, err := plotter.NewLine(run)
 			if err != nil {
-				return fmt.Errorf("plot: %s: series %q: %w", path, s.Name, err)
+				return nil, fmt.Errorf("plot: %s: series %q: %w", path, s.Name, err)
 			}
 			l.LineStyle.Color = c
 			l.LineStyle.Width = vg.Points(1.5)
@@ -92,9 +135,9 @@ func LinePlot(path, title, xlabel, ylabel string, series ...Series) error {
 		drawn++
 	}
 	if drawn == 0 {
-		return fmt.Errorf("plot: %s: %w in %d series; check the metrics being logged", path, ErrNoData, len(series))
+		return nil, fmt.Errorf("plot: %s: %w in %d series; check the metrics being logged", path, ErrNoData, len(series))
 	}
-	return savePNG(p, path, LineWidth, LineHeight)
+	return p, nil
 }
 
 // finiteRuns splits the points into maximal runs of finite (x, y) pairs.
@@ -131,6 +174,11 @@ func savePNG(p *gplot.Plot, path string, w, h int) error {
 	// A small margin keeps the title and edge tick labels off the border.
 	m := vg.Points(8)
 	p.Draw(draw.Crop(draw.New(c), m, -m, m, -m))
+	return writePNG(c, path)
+}
+
+// writePNG encodes a rendered canvas and replaces path with it.
+func writePNG(c *vgimg.Canvas, path string) error {
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("plot: %s: encode PNG: %w", path, err)

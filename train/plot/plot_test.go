@@ -205,3 +205,25 @@ func BenchmarkLinePlot(b *testing.B) {
 		}
 	}
 }
+
+// TestCharts: charts stacked in one PNG, one LineHeight each; a chart with nothing to draw fails.
+func TestCharts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "linear.png")
+	acc := lossCurve(30)
+	for i := range acc.Y {
+		acc.Y[i] = 100 - acc.Y[i]
+	}
+	if err := Charts(path, Chart{"loss", "epoch", "loss", []Series{lossCurve(30)}}, Chart{"accuracy", "epoch", "%", []Series{acc}}); err != nil {
+		t.Fatal(err)
+	}
+	if b := decodePNG(t, path).Bounds(); b.Dx() != LineWidth || b.Dy() != 2*LineHeight {
+		t.Errorf("size %v, want %dx%d", b.Size(), LineWidth, 2*LineHeight)
+	}
+	empty := Series{Name: "nan", X: []float64{1}, Y: []float64{nan}}
+	if err := Charts(path, Chart{"loss", "epoch", "loss", []Series{lossCurve(3)}}, Chart{"acc", "epoch", "%", []Series{empty}}); !errors.Is(err, ErrNoData) {
+		t.Errorf("a chart without data: %v, want ErrNoData", err)
+	}
+	if err := Charts(path); !errors.Is(err, ErrNoData) {
+		t.Errorf("no charts: %v, want ErrNoData", err)
+	}
+}
