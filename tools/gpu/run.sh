@@ -8,7 +8,7 @@
 # CUDA (TF32 off and on), each under a timeout, going on after failures. All of
 # it lands in one file: $OUT/report.txt, or ./report.txt when OUT is unset.
 #
-# Environment: BUDGET_S (total seconds, default 480), OUT, FORCE_LOADER=1
+# Environment: BUDGET_S (the whole run's time budget in seconds, default 480), OUT, FORCE_LOADER=1
 # (unpack debs/libvulkan1 into / even if a loader is present).
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -113,7 +113,7 @@ echo >>"$report"
 
 run devices 30 ./vkclr devices
 run selftest 60 ./vkclr selftest
-run "bench ops" 60 ./vkclr bench ops --json
+run "bench ops" 60 ./vkclr bench ops --variant gpu --json
 run "bench step w64 b64" 60 ./vkclr bench step --arch resnet18 --width 64 --batch-size 64 --json
 run "bench step w16 b256" 60 ./vkclr bench step --arch resnet18 --width 16 --batch-size 256 --json
 
