@@ -48,14 +48,15 @@ fuzz:
 	@$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZRUNS)x ./model/safetensors
 
 # The main job: pre-train the demo preset on Fashion-MNIST on the best Vulkan
-# device, then linear evaluation beside a random-init encoder.
+# device, then linear evaluation and kNN beside a random-init encoder and the raw pixels.
 DEMO_RUN ?= runs/demo
 demo: deps build
 	@tools/deps.sh dataset-fashion-mnist
 	$(BIN) devices
 	rm -rf $(DEMO_RUN)
 	$(BIN) train --preset demo --out $(DEMO_RUN)
-	$(BIN) eval linear --checkpoint $(DEMO_RUN)/last.safetensors --data fashion-mnist --subset 10000 --epochs 30 --baseline random
+	$(BIN) eval linear --checkpoint $(DEMO_RUN)/last.safetensors --data fashion-mnist --subset 10000 --epochs 30 --baseline random,pixels
+	$(BIN) eval knn --checkpoint $(DEMO_RUN)/last.safetensors --data fashion-mnist --subset 10000 --baseline pixels
 
 # vkclr's training step beside PyTorch's (CPU, all cores) on this machine, in one run.
 bench: deps build
