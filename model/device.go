@@ -102,7 +102,7 @@ func ScratchFloats(k *ops.Kernels, g *Graph) int {
 	for _, l := range g.Layers {
 		switch l.Kind {
 		case Conv:
-			n = max(n, k.Conv2DWeightScratch(l.Conv))
+			n = max(n, k.Conv2DScratch(l.Conv))
 		case BN:
 			n = max(n, k.BatchNormScratch(l.BN))
 		}
@@ -210,7 +210,7 @@ func (d *Device) RecordForward(s *vk.Seq, train bool) {
 		in, out := d.Act(l.In), d.Act(l.Out)
 		switch l.Kind {
 		case Conv:
-			k.Conv2DForward(s, l.Conv, in, d.param(l.W), out)
+			k.Conv2DForwardAuto(s, l.Conv, in, d.param(l.W), out, d.scratch())
 		case BN:
 			st := g.Stats[l.Stat]
 			rm, rv := d.stat(st.MeanOff, st.C), d.stat(st.VarOff, st.C)
@@ -267,11 +267,11 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 		switch l.Kind {
 		case Conv:
 			s.Label("conv_bwd_weight")
-			k.Conv2DBackwardWeight(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch())
+			k.Conv2DBackwardWeightAuto(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch())
 			if l.In != g.Input {
 				s.Label("conv_bwd_data")
 				to, fold := dst(l.In)
-				k.Conv2DBackwardData(s, l.Conv, dy, d.param(l.W), to)
+				k.Conv2DBackwardDataAuto(s, l.Conv, dy, d.param(l.W), to, d.scratch())
 				fold()
 			}
 		case BN:

@@ -263,3 +263,60 @@ func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 	k.dispatch1D(s, "conv2d_winograd_wgrad_"+w.suffix(), p.C*w.Co/4,
 		vk.Push(p.C, p.K, w.Co, chunks, w.Ci*w.Co, w.xis*w.Ci*w.Co, soff, doff), sb, db)
 }
+
+// WinogradTile is the Winograd tile (2 or 4) the model uses for direction dir ("fwd", "bwd_data",
+// "bwd_weight") of p, or 0 for the direct kernel. Only the "cpu" variant takes Winograd: on lavapipe
+// F(4x4,3x3) measured 1.4-4x faster than the direct kernels in every direction at ResNet-18's 3x3
+// stride-1 shapes with 16 or more channels in and out, and F(2x2,3x3) slower than F(4x4,3x3) at
+// every one of them; with 4 input channels (the stem) it did not win (`vkclr bench ops --op conv2d`,
+// BENCHMARKS.md). The gpu variant has no shared-memory Winograd kernels yet.
+func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
+	if k.Variant != "cpu" || !WinogradOK(p) || p.C < 16 || p.K < 16 {
+		return 0
+	}
+	const m = 4
+	if uint64(4*k.Conv2DWinogradScratch(p, dir, m)) > k.storageLimit() {
+		return 0
+	}
+	return m
+}
+
+// Conv2DScratch is the scratch in float32s that Conv2DForwardAuto, Conv2DBackwardDataAuto and
+// Conv2DBackwardWeightAuto need for p on this device (at least 1).
+func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
+	n := max(1, k.Conv2DWeightScratch(p))
+	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
+		if m := k.WinogradTile(p, dir); m > 0 {
+			n = max(n, k.Conv2DWinogradScratch(p, dir, m))
+		}
+	}
+	return n
+}
+
+// Conv2DForwardAuto records Conv2DForward, or its Winograd form where WinogradTile chooses it;
+// scratch holds Conv2DScratch(p) float32s from a 16-byte aligned offset.
+func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk.Binding) {
+	if m := k.WinogradTile(p, "fwd"); m > 0 {
+		k.Conv2DForwardWinograd(s, p, m, x, w, y, scratch)
+		return
+	}
+	k.Conv2DForward(s, p, x, w, y)
+}
+
+// Conv2DBackwardDataAuto records Conv2DBackwardData or its Winograd form, like Conv2DForwardAuto.
+func (k *Kernels) Conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scratch vk.Binding) {
+	if m := k.WinogradTile(p, "bwd_data"); m > 0 {
+		k.Conv2DBackwardDataWinograd(s, p, m, dy, w, dx, scratch)
+		return
+	}
+	k.Conv2DBackwardData(s, p, dy, w, dx)
+}
+
+// Conv2DBackwardWeightAuto records Conv2DBackwardWeight or its Winograd form, like Conv2DForwardAuto.
+func (k *Kernels) Conv2DBackwardWeightAuto(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
+	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {
+		k.Conv2DBackwardWeightWinograd(s, p, m, x, dy, dw, scratch)
+		return
+	}
+	k.Conv2DBackwardWeight(s, p, x, dy, dw, scratch)
+}

@@ -87,10 +87,21 @@ func winogradCases() []Case {
 // winogradBench: the 3x3 stride-1 rows of conv2dBench again through the Winograd kernels, under the
 // direct rows' op names so `vkclr bench ops --op conv2d_fwd` lists both; flops count the direct
 // convolution's multiply-adds, so the rates compare time for the same work.
+// The width-16 ResNet-18 at batch 2x256 gets direct rows here too (conv2dBench has width 64).
 func winogradBench() []BenchCase {
+	w16 := []struct {
+		hw, c, k int
+		label    string
+	}{{32, 4, 16, "w16 stem"}, {32, 16, 16, "w16 layer1"}, {16, 32, 32, "w16 layer2"}, {8, 64, 64, "w16 layer3"}, {4, 128, 128, "w16 layer4"}}
 	var out []BenchCase
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
-		for _, d := range conv2dBench() {
+		direct := conv2dBench()
+		for _, s := range w16 {
+			b := convBench(dir, ref.Conv2D{N: 512, H: s.hw, W: s.hw, C: s.c, K: s.k, R: 3, S: 3, Stride: 1, Pad: 1}, s.label)
+			direct = append(direct, b)
+			out = append(out, b)
+		}
+		for _, d := range direct {
 			if d.Op != "conv2d_"+dir {
 				continue
 			}
