@@ -9,7 +9,7 @@ import (
 )
 
 // TestDeviceMatchesCPUWinograd runs the device-against-CPU check on a ResNet-18 wide enough that
-// the "cpu" kernels take Winograd for most 3x3 convolutions in every direction (it fails if none
+// the "cpu" kernels take Winograd for the 3x3 convolutions of layer3 and layer4 in every direction (it fails if none
 // does, so it keeps testing what it is named for).
 func TestDeviceMatchesCPUWinograd(t *testing.T) {
 	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
