@@ -81,7 +81,9 @@ func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 		return nil, fmt.Errorf("vk: pipeline %s: SPIR-V of %d bytes is not a module", spec.Name, len(spec.SPIRV))
 	}
 	p = &Pipeline{Name: spec.Name, Spec: append([]uint32(nil), spec.Spec...), bindings: spec.Bindings, push: spec.PushSize}
-	if err := c.createPipeline(p, spec); err != nil {
+	var err error
+	withoutGC(func() { err = c.createPipeline(p, spec) })
+	if err != nil {
 		p.destroy(c)
 		return nil, fmt.Errorf("pipeline %s: %w", spec.Name, err)
 	}

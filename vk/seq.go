@@ -154,7 +154,9 @@ func (s *Seq) Submit() error {
 		return fmt.Errorf("vk: Seq submitted while still running; Wait first")
 	}
 	if !s.built {
-		if err := s.build(); err != nil {
+		var err error
+		withoutGC(func() { err = s.build() })
+		if err != nil {
 			return err
 		}
 	}
@@ -162,11 +164,14 @@ func (s *Seq) Submit() error {
 		return c.markLost(err)
 	}
 	c.queueMu.Lock()
-	r := vk.QueueSubmit(c.queue, 1, []vk.SubmitInfo{{
-		SType:              vk.StructureTypeSubmitInfo,
-		CommandBufferCount: 1,
-		PCommandBuffers:    []vk.CommandBuffer{s.cb},
-	}}, s.fence)
+	var r vk.Result
+	withoutGC(func() {
+		r = vk.QueueSubmit(c.queue, 1, []vk.SubmitInfo{{
+			SType:              vk.StructureTypeSubmitInfo,
+			CommandBufferCount: 1,
+			PCommandBuffers:    []vk.CommandBuffer{s.cb},
+		}}, s.fence)
+	})
 	c.queueMu.Unlock()
 	if err := check("vkQueueSubmit", r); err != nil {
 		return c.markLost(err)
