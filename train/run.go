@@ -62,6 +62,11 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		return nil, fmt.Errorf("run folder: %w", err)
 	}
 	last := filepath.Join(cfg.Out, LastCkpt)
+	// A save cut short by a crash or a kill leaves its hidden temporary file.
+	stale, _ := filepath.Glob(filepath.Join(cfg.Out, ".*.tmp-*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 	if !resume {
 		if _, err := os.Stat(last); err == nil {
 			return nil, fmt.Errorf("%s already holds a run (%s); resume it with --resume %s, or choose another --out", cfg.Out, LastCkpt, cfg.Out)

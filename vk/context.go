@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -78,6 +79,31 @@ type Options struct {
 	InstanceExtensions []string
 	// Present enables VK_KHR_swapchain on the device, for a Swapchain.
 	Present bool
+	// DeviceTimeout bounds every wait for the device: work not done within
+	// it is reported as a hung device (ErrDeviceHung, also ErrDeviceLost).
+	// 0 means VKCLR_DEVICE_TIMEOUT (a Go duration such as "90s") if set,
+	// else DefaultDeviceTimeout.
+	DeviceTimeout time.Duration
+}
+
+// DefaultDeviceTimeout is generous: one training step of the paper's batch
+// on a CPU driver takes well under a minute.
+const DefaultDeviceTimeout = 10 * time.Minute
+
+// deviceTimeout resolves Options.DeviceTimeout.
+func (o Options) deviceTimeout() (time.Duration, error) {
+	if o.DeviceTimeout > 0 {
+		return o.DeviceTimeout, nil
+	}
+	env := os.Getenv("VKCLR_DEVICE_TIMEOUT")
+	if env == "" {
+		return DefaultDeviceTimeout, nil
+	}
+	d, err := time.ParseDuration(env)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("VKCLR_DEVICE_TIMEOUT=%q: want a positive duration such as 10m or 90s", env)
+	}
+	return d, nil
 }
 
 // ValidationFromEnv reports whether VKCLR_VALIDATE asks for validation.
@@ -250,6 +276,8 @@ type Context struct {
 	pipelines map[string]*Pipeline
 	closers   []func() // released in reverse order by Close
 	lost      atomic.Bool
+	hung      atomic.Bool   // the watchdog gave up on the device: Close must not wait for it
+	timeout   time.Duration // the watchdog's limit (Options.DeviceTimeout)
 	validate  bool
 	// forceStaging makes Upload and Download use a staging copy even where
 	// memory is mapped, so tests cover the path discrete GPUs take.
@@ -259,11 +287,15 @@ type Context struct {
 // Open opens a device.
 func Open(opt Options) (*Context, error) {
 	validate := opt.Validate || ValidationFromEnv()
+	timeout, err := opt.deviceTimeout()
+	if err != nil {
+		return nil, err
+	}
 	in, err := newInstance(validate, opt.Logger, opt.InstanceExtensions)
 	if err != nil {
 		return nil, err
 	}
-	c := &Context{inst: in, pipelines: map[string]*Pipeline{}, validate: validate}
+	c := &Context{inst: in, pipelines: map[string]*Pipeline{}, validate: validate, timeout: timeout}
 	ok := false
 	defer func() {
 		if !ok {
@@ -335,8 +367,8 @@ func (c *Context) Validating() bool { return c.validate }
 
 // Close waits for the device and releases everything in reverse order of creation.
 func (c *Context) Close() {
-	if c == nil {
-		return
+	if c == nil || c.hung.Load() {
+		return // a hung device would block the teardown; process exit frees it
 	}
 	if c.dev != nil {
 		vk.DeviceWaitIdle(c.dev)

@@ -3,6 +3,7 @@ package vk
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	vk "github.com/vulkan-go/vulkan"
 )
@@ -17,6 +18,9 @@ var (
 	ErrOutOfDeviceMemory = errors.New("out of device memory")
 	// ErrOutOfHostMemory: the driver could not allocate host memory.
 	ErrOutOfHostMemory = errors.New("out of host memory")
+	// ErrDeviceHung: the device did not finish work within the watchdog's
+	// limit (Options.DeviceTimeout). Such an error also matches ErrDeviceLost.
+	ErrDeviceHung = errors.New("vulkan device hung")
 	// ErrNoDevice: no Vulkan loader or no physical device.
 	ErrNoDevice = errors.New("no Vulkan device")
 )
@@ -25,15 +29,25 @@ var (
 type Error struct {
 	Func   string
 	Result vk.Result
+	// After is the watchdog's limit when it gave up on the device (Result VK_TIMEOUT).
+	After time.Duration
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("vk: %s: %s", e.Func, ResultName(e.Result)) }
+func (e *Error) Error() string {
+	if e.After > 0 {
+		return fmt.Sprintf("vk: %s: %s: the device did not finish within %v (a hung device; raise the limit with --device-timeout or VKCLR_DEVICE_TIMEOUT if the work is just slow)",
+			e.Func, ResultName(e.Result), e.After)
+	}
+	return fmt.Sprintf("vk: %s: %s", e.Func, ResultName(e.Result))
+}
 
 // Is matches the sentinels above.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrDeviceLost:
-		return e.Result == vk.ErrorDeviceLost
+		return e.Result == vk.ErrorDeviceLost || e.After > 0
+	case ErrDeviceHung:
+		return e.After > 0
 	case ErrOutOfDeviceMemory:
 		return e.Result == vk.ErrorOutOfDeviceMemory
 	case ErrOutOfHostMemory:

@@ -15,18 +15,20 @@ import (
 // barrier unless NoBarrier marks it independent. With timing on, a
 // timestamp after every command gives a per-command device time.
 type Seq struct {
-	ctx    *Context
-	cmds   []cmd
-	label  string
-	free   bool // next command needs no barrier
-	timed  bool
-	built  bool
-	busy   bool
-	cb     vk.CommandBuffer
-	pool   vk.DescriptorPool
-	fence  vk.Fence
-	query  vk.QueryPool
-	nquery uint32
+	ctx   *Context
+	cmds  []cmd
+	label string
+	free  bool // next command needs no barrier
+	timed bool
+	built bool
+	busy  bool
+	// submitted is when the work in flight was submitted (the watchdog's start).
+	submitted time.Time
+	cb        vk.CommandBuffer
+	pool      vk.DescriptorPool
+	fence     vk.Fence
+	query     vk.QueryPool
+	nquery    uint32
 }
 
 type cmdKind int
@@ -176,7 +178,7 @@ func (s *Seq) Submit() error {
 	if err := check("vkQueueSubmit", r); err != nil {
 		return c.markLost(err)
 	}
-	s.busy = true
+	s.busy, s.submitted = true, time.Now()
 	return nil
 }
 
@@ -187,10 +189,22 @@ func (s *Seq) Wait() error {
 		return nil
 	}
 	c := s.ctx
+	// The watchdog: a device that does not finish within the limit is hung,
+	// and reported as lost (a driver would reset it sooner or later).
+	deadline := s.submitted.Add(c.timeout)
 	for {
-		r := vk.WaitForFences(c.dev, 1, []vk.Fence{s.fence}, vk.True, uint64(time.Second))
+		wait := min(time.Until(deadline), time.Second)
+		r := vk.Timeout
+		if wait > 0 {
+			r = vk.WaitForFences(c.dev, 1, []vk.Fence{s.fence}, vk.True, uint64(wait))
+		}
 		if r == vk.Timeout {
-			continue
+			if time.Now().Before(deadline) {
+				continue
+			}
+			c.hung.Store(true)
+			c.lost.Store(true)
+			return &Error{Func: "vkWaitForFences", Result: vk.Timeout, After: c.timeout}
 		}
 		s.busy = false
 		return c.markLost(check("vkWaitForFences", r))

@@ -89,6 +89,7 @@ func cmdTrain(args []string) error {
 	fs.String("preset", "", "start from a preset: "+strings.Join(train.PresetNames(), ", ")+" (default cifar10's settings)")
 	fs.String("resume", "", "continue the run in this folder exactly where its last checkpoint left it")
 	trainFlags(fs, &cfg)
+	timeout := fs.Duration("device-timeout", 0, "report the device as hung when one step takes longer than this (default VKCLR_DEVICE_TIMEOUT, else 10m)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -101,13 +102,17 @@ func cmdTrain(args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	if *timeout > 0 {
+		// Read by vk.Open, which every command's session goes through.
+		os.Setenv("VKCLR_DEVICE_TIMEOUT", timeout.String())
+	}
 	validate := cfg.VkValidate || vk.ValidationFromEnv()
 	s, err := train.OpenSession(cfg.Device, validate)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	res, err := train.Run(ctx, s, cfg, *resume != "", os.Stderr)
 	if err != nil {
@@ -115,6 +120,32 @@ func cmdTrain(args []string) error {
 	}
 	fmt.Printf("trained %d steps in %s; checkpoint %s\n", res.Steps, res.Wall.Round(1e9), res.Checkpoint)
 	return nil
+}
+
+// interruptible returns a context cancelled by the first Ctrl-C or SIGTERM
+// (the run finishes its step, saves and exits); a second one exits at once,
+// leaving the checkpoints on disk as they were (saves are atomic).
+func interruptible() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sig; !ok {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\ninterrupted: finishing the step and saving a checkpoint (press Ctrl-C again to exit at once)")
+		cancel()
+		if _, ok := <-sig; !ok {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "interrupted again: exiting without saving; the last checkpoint on disk is intact")
+		os.Exit(130)
+	}()
+	return ctx, func() {
+		signal.Stop(sig)
+		close(sig)
+		cancel()
+	}
 }
 
 type discard struct{}

@@ -3,8 +3,9 @@
 // files are replaced atomically (temporary file, fsync, rename, directory
 // fsync), and every failure is returned, never dropped.
 //
-// Two environment variables exist for tests only: VKCLR_TEST_SLOW_WRITES (a
-// duration) pauses inside every write, so a test can kill the process there;
+// Two environment variables exist for tests only: VKCLR_TEST_SLOW_WRITES
+// ("DURATION" or "DURATION,NAME") pauses inside every write (of files whose
+// name contains NAME), so a test can kill the process there;
 // VKCLR_TEST_FAIL_WRITES (a file-name substring) makes writes of matching
 // files fail with ENOSPC, as a full disk would.
 package diskio
@@ -38,14 +39,17 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	bw := bufio.NewWriterSize(Check(tmp, path), 1<<20)
+	w := Check(tmp, path)
+	bw := bufio.NewWriterSize(w, 1<<20)
 	if err := write(bw); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
-	slow()
+	if h, ok := w.(hooked); ok {
+		h.pause()
+	}
 	// CreateTemp makes the file 0600; give it the mode os.Create would.
 	if err := tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
@@ -88,16 +92,27 @@ func SyncDir(dir string) error {
 // pauses in every write under VKCLR_TEST_SLOW_WRITES and fails every write
 // under VKCLR_TEST_FAIL_WRITES when path matches. Without them it returns w.
 func Check(w io.Writer, path string) io.Writer {
-	fail := os.Getenv("VKCLR_TEST_FAIL_WRITES")
-	if os.Getenv("VKCLR_TEST_SLOW_WRITES") == "" && (fail == "" || !strings.Contains(filepath.Base(path), fail)) {
+	base := filepath.Base(path)
+	h := hooked{w: w}
+	if fail := os.Getenv("VKCLR_TEST_FAIL_WRITES"); fail != "" && strings.Contains(base, fail) {
+		h.fail = true
+	}
+	if spec := os.Getenv("VKCLR_TEST_SLOW_WRITES"); spec != "" {
+		d, name, _ := strings.Cut(spec, ",")
+		if p, err := time.ParseDuration(d); err == nil && strings.Contains(base, name) {
+			h.slow = p
+		}
+	}
+	if !h.fail && h.slow == 0 {
 		return w
 	}
-	return hooked{w, fail != "" && strings.Contains(filepath.Base(path), fail)}
+	return h
 }
 
 type hooked struct {
 	w    io.Writer
 	fail bool
+	slow time.Duration
 }
 
 func (h hooked) Write(p []byte) (int, error) {
@@ -110,13 +125,9 @@ func (h hooked) Write(p []byte) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	slow()
+	h.pause()
 	m, err := h.w.Write(p[half:])
 	return n + m, err
 }
 
-func slow() {
-	if d, err := time.ParseDuration(os.Getenv("VKCLR_TEST_SLOW_WRITES")); err == nil {
-		time.Sleep(d)
-	}
-}
+func (h hooked) pause() { time.Sleep(h.slow) }
