@@ -114,14 +114,9 @@ func ScratchFloats(k *ops.Kernels, g *Graph) int {
 func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error) {
 	c := k.Ctx
 	d := &Device{G: g, K: k, W: w}
-	limit := c.Caps.MaxStorageBufferRange
+	// A tensor may exceed the storage-buffer range: the ops bind it in pieces.
 	alloc := func(what string, floats int) (*vk.Buffer, error) {
 		n := uint64(4 * max(floats, 1))
-		if n > limit {
-			fit := uint64(g.Batch) * limit / n
-			return nil, fmt.Errorf("%s needs %s for %d images, over this device's maxStorageBufferRange (%s): at most %d images fit one pass (for training, where each image gives two views: --batch-size %d or less)",
-				what, vk.FormatBytes(n), g.Batch, vk.FormatBytes(limit), fit, fit/2)
-		}
 		b, err := c.NewBuffer(n)
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w; try a smaller --batch-size", what, vk.FormatBytes(n), err)

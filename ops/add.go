@@ -30,8 +30,5 @@ func (k *Kernels) add(s *vk.Seq, op, name string, n int, a, b, out vk.Binding) {
 	if !vec4OK(4, a, b, out) {
 		panic("ops." + op + ": bindings must be 16-byte aligned")
 	}
-	if t, ok := k.texels(n, &a, &b); ok {
-		a, b, name = t[0], t[1], name+"_texel"
-	}
-	k.dispatchWide(s, name, n/4, vk.Push(n), a, b, out)
+	k.elementwise(s, name, n, 2, a, b, out)
 }

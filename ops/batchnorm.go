@@ -42,19 +42,40 @@ const maxBNChunks = 4096
 
 // bnRows is the chunk height R: 256 rows for the CPU kernels (long loops,
 // few workgroups), 64 for the GPU ones (more parallelism), more when M would
-// give over maxBNChunks chunks.
-func (k *Kernels) bnRows(M int) int {
+// give over maxBNChunks chunks; fewer (a multiple of 4) when two chunks of
+// C channels would not fit one storage binding, so the rows can be split
+// over bindings by whole chunks.
+func (k *Kernels) bnRows(M, C int) int {
 	r := 256
 	if k.Variant == "gpu" {
 		r = 64
 	}
-	return max(r, ceilDiv(M, maxBNChunks))
+	r = max(r, ceilDiv(M, maxBNChunks))
+	if fit := int(k.storageLimit()/uint64(8*C)) &^ 3; r > fit {
+		r = max(fit, 4)
+	}
+	return r
 }
 
 // BatchNormScratch is the size in floats of the partial buffer the training
 // forward and the backward of p need.
 func (k *Kernels) BatchNormScratch(p ref.BatchNorm) int {
-	return max(2*ceilDiv(p.M, k.bnRows(p.M)), 4) * p.C
+	return max(2*ceilDiv(p.M, k.bnRows(p.M, p.C)), 4) * p.C
+}
+
+// bnPieces calls f for consecutive row ranges of p (q.M rows from row r0,
+// chunk c0 on) made of whole chunks of R rows, whose (M, C) tensors fit one
+// storage binding; whole is set when all rows are one piece. The partial
+// sums of chunk c sit at 2*c*C floats whatever the piece, so the final pass
+// merges the same chunks in the same order as an unsplit run.
+func (k *Kernels) bnPieces(p ref.BatchNorm, R int, f func(q ref.BatchNorm, r0, c0 int, whole bool)) {
+	chunks := ceilDiv(p.M, R)
+	step := k.pieceUnits(chunks, R*p.C, 2*p.C)
+	for c0 := 0; c0 < chunks; c0 += step {
+		q := p
+		q.M = min(step*R, p.M-c0*R)
+		f(q, c0*R, c0, step >= chunks)
+	}
 }
 
 func (k *Kernels) bnCheck(op string, p ref.BatchNorm) {
@@ -67,7 +88,7 @@ func (k *Kernels) bnCheck(op string, p ref.BatchNorm) {
 // and invocation count of p's (chunk, channel group) grid. inputs are the
 // big (M, C) read-only tensors, which the texel variant reads as texels
 // (rebound to whole texels); others are the remaining bindings.
-func (k *Kernels) bnGrid(p ref.BatchNorm, inputs []*vk.Binding, others ...vk.Binding) (v string, cg, R, n int) {
+func (k *Kernels) bnGrid(p ref.BatchNorm, R int, inputs []*vk.Binding, others ...vk.Binding) (v string, cg, n int) {
 	v, cg = "", p.C
 	all := append([]vk.Binding(nil), others...)
 	for _, b := range inputs {
@@ -82,8 +103,7 @@ func (k *Kernels) bnGrid(p ref.BatchNorm, inputs []*vk.Binding, others ...vk.Bin
 			}
 		}
 	}
-	R = k.bnRows(p.M)
-	return v, cg, R, ceilDiv(p.M, R) * cg
+	return v, cg, ceilDiv(p.M, R) * cg
 }
 
 // BatchNormForwardTrain records batchnorm with batch statistics: per channel
@@ -116,10 +136,25 @@ func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x,
 	} else {
 		runMean, runVar = mean, istd // bound but untouched
 	}
-	v, cg, R, n := k.bnGrid(p, []*vk.Binding{&x}, y, gamma, beta, mean, istd, partial)
-	k.dispatch1D(s, "batchnorm_stats"+v, n, vk.Push(p.M, cg, R), x, partial)
+	R := k.bnRows(p.M, p.C)
+	k.bnPieces(p, R, func(q ref.BatchNorm, r0, c0 int, whole bool) {
+		xp, yp := piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole)
+		pp := piece(partial, 2*c0*p.C, 2*ceilDiv(q.M, R)*p.C, whole)
+		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp}, yp, gamma, beta, mean, istd, pp)
+		if r0 > 0 {
+			s.NoBarrier() // pieces write disjoint chunks
+		}
+		k.dispatch1D(s, "batchnorm_stats"+v, n, vk.Push(q.M, cg, R), xp, pp)
+	})
 	k.dispatch1D(s, "batchnorm_final", p.C, vk.Push(p.M, p.C, R, p.Eps, p.Momentum, running), partial, mean, istd, runMean, runVar)
-	k.dispatch1D(s, "batchnorm_apply"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, mean, istd, y)
+	k.bnPieces(p, R, func(q ref.BatchNorm, r0, c0 int, whole bool) {
+		xp, yp := piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole)
+		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp}, yp, gamma, beta, mean, istd, partial)
+		if r0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "batchnorm_apply"+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), xp, gamma, beta, mean, istd, yp)
+	})
 }
 
 // BatchNormForwardEval records y = (x-runMean) * gamma/sqrt(runVar+eps) + beta
@@ -134,8 +169,15 @@ func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, 
 	need(op, "beta", beta, p.C)
 	need(op, "runMean", runMean, p.C)
 	need(op, "runVar", runVar, p.C)
-	v, cg, R, n := k.bnGrid(p, []*vk.Binding{&x}, y, gamma, beta, runMean, runVar)
-	k.dispatch1D(s, "batchnorm_apply_eval"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, runMean, runVar, y)
+	R := k.bnRows(p.M, p.C)
+	k.bnPieces(p, R, func(q ref.BatchNorm, r0, _ int, whole bool) {
+		xp, yp := piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole)
+		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp}, yp, gamma, beta, runMean, runVar)
+		if r0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "batchnorm_apply_eval"+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), xp, gamma, beta, runMean, runVar, yp)
+	})
 }
 
 // BatchNormBackward records the training-mode gradients from the mean and
@@ -162,9 +204,28 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 	} else {
 		y = dy // bound but never read
 	}
-	v, cg, R, n := k.bnGrid(p, []*vk.Binding{&x, &y, &dy}, dx, mean, istd, partial)
 	relu := o.ReLU
-	k.dispatch1D(s, "batchnorm_bwd"+v, n, vk.Push(p.M, cg, R, relu), x, y, dy, mean, istd, partial)
+	R := k.bnRows(p.M, p.C)
+	rows := func(q ref.BatchNorm, r0 int, whole bool) (xp, yp, dyp, dxp vk.Binding) {
+		return piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole), piece(dy, r0*p.C, q.M*p.C, whole), piece(dx, r0*p.C, q.M*p.C, whole)
+	}
+	k.bnPieces(p, R, func(q ref.BatchNorm, r0, c0 int, whole bool) {
+		xp, yp, dyp, dxp := rows(q, r0, whole)
+		pp := piece(partial, 2*c0*p.C, 2*ceilDiv(q.M, R)*p.C, whole)
+		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp, &yp, &dyp}, dxp, mean, istd, pp)
+		if r0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "batchnorm_bwd"+v, n, vk.Push(q.M, cg, R, relu), xp, yp, dyp, mean, istd, pp)
+	})
 	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(p.M, p.C, R), partial, gamma, mean, istd, dgamma, dbeta)
-	k.dispatch1D(s, "batchnorm_bwd_apply"+v, n, vk.Push(p.M, cg, R, relu), x, y, dy, partial, dx)
+	// (the final pass leaves its per-channel results in partial's first 4*C floats)
+	k.bnPieces(p, R, func(q ref.BatchNorm, r0, _ int, whole bool) {
+		xp, yp, dyp, dxp := rows(q, r0, whole)
+		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp, &yp, &dyp}, dxp, mean, istd, partial)
+		if r0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "batchnorm_bwd_apply"+v, n, vk.Push(q.M, cg, R, relu), xp, yp, dyp, partial, dxp)
+	})
 }

@@ -158,13 +158,13 @@ func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 
 // weightChunks splits grad weight's reduction over the N*P output rows (n, p) into chunks of
 // rowsPerChunk rows, reduced in parallel into separate partials: enough chunks to fill the device,
-// none shorter than a few thousand pixels (cpu) or a few hundred (gpu), and the partials within one
-// storage binding. The cpu kernels reduce each chunk in blocks of blockRows rows, one dispatch
+// none shorter than a few thousand pixels (cpu) or a few hundred (gpu), and the partials of all
+// `pieces` batch pieces (see weightPieces) within one storage binding. The cpu kernels reduce each chunk in blocks of blockRows rows, one dispatch
 // each, sized so a block of x and dy stays in a CPU's L2 cache (but at least 1024 pixels, so adding
 // to the partials costs little next to the block's arithmetic; measured best on lavapipe); the gpu kernels take a chunk at
 // once. The split depends only on the shape and the device, so results are bit-identical from
 // run to run.
-func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk, blockRows int) {
+func (k *Kernels) weightChunks(p ref.Conv2D, pieces int) (chunks, rowsPerChunk, blockRows int) {
 	rows, pix := p.N*p.P(), p.N*p.P()*p.Q()
 	rsck := p.R * p.S * p.C * p.K
 	var want, minPix int
@@ -176,7 +176,7 @@ func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk, blockRows in
 		groups := ceilDiv(p.R*p.S*p.C, bm) * ceilDiv(p.K, bn)
 		want, minPix = ceilDiv(512, groups), 512
 	}
-	chunks = max(1, min(want, pix/minPix, int(k.Ctx.Caps.MaxStorageBufferRange/uint64(4*rsck))))
+	chunks = max(1, min(want, pix/minPix, int(k.storageLimit()/uint64(4*rsck))/pieces))
 	rowsPerChunk = ceilDiv(rows, chunks)
 	chunks = ceilDiv(rows, rowsPerChunk)
 	blockRows = rowsPerChunk
@@ -189,11 +189,29 @@ func (k *Kernels) weightChunks(p ref.Conv2D) (chunks, rowsPerChunk, blockRows in
 	return chunks, rowsPerChunk, blockRows
 }
 
+// weightPieces calls f for the batch pieces of grad weight (batchPieces: x and dy of each fit one
+// storage binding), each with its own reduction chunks; c0 is the piece's first chunk among all.
+// One piece is the whole batch.
+func (k *Kernels) weightPieces(p ref.Conv2D, f func(q ref.Conv2D, n0, c0, chunks, rpc, blk int)) (total int) {
+	step := k.batchPieces(p)
+	pieces := ceilDiv(p.N, step)
+	for n0 := 0; n0 < p.N; n0 += step {
+		q := p
+		q.N = min(step, p.N-n0)
+		chunks, rpc, blk := k.weightChunks(q, pieces)
+		if f != nil {
+			f(q, n0, total, chunks, rpc, blk)
+		}
+		total += chunks
+	}
+	return total
+}
+
 // Conv2DWeightScratch is the size in float32s of the partial-sum buffer Conv2DBackwardWeight
 // needs for p on this device; 0 means none (pass the zero Binding).
 func (k *Kernels) Conv2DWeightScratch(p ref.Conv2D) int {
 	checkConv("Conv2DWeightScratch", p)
-	chunks, _, _ := k.weightChunks(p)
+	chunks := k.weightPieces(p, nil)
 	if chunks == 1 {
 		return 0
 	}
@@ -202,27 +220,37 @@ func (k *Kernels) Conv2DWeightScratch(p ref.Conv2D) int {
 
 // Conv2DBackwardWeight records dw = dL/dw (overwritten) from x and dy. The reduction over the
 // N*P*Q output pixels is split into chunks whose partial sums go to scratch (at least
-// Conv2DWeightScratch(p) float32s) and are then added in a fixed order: no float atomics.
-// Fastest with C % 4 == 0 and K % 4 == 0.
+// Conv2DWeightScratch(p) float32s) and are then added in a fixed order: no float atomics. A batch
+// whose x or dy exceeds one storage binding is reduced piece by piece, each piece into its own
+// chunks. Fastest with C % 4 == 0 and K % 4 == 0.
 func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
 	checkConv("Conv2DBackwardWeight", p)
-	chunks, rpc, blk := k.weightChunks(p)
+	total := k.weightPieces(p, nil)
 	rsck := p.R * p.S * p.C * p.K
-	out := span{dw, 0, rsck}
-	if chunks > 1 {
-		if scratch.Buf == nil || scratch.Size < uint64(4*chunks*rsck) {
-			panic(fmt.Sprintf("ops.Conv2DBackwardWeight: scratch needs %d float32s (Conv2DWeightScratch)", chunks*rsck))
+	if total > 1 && (scratch.Buf == nil || scratch.Size < uint64(4*total*rsck)) {
+		panic(fmt.Sprintf("ops.Conv2DBackwardWeight: scratch needs %d float32s (Conv2DWeightScratch)", total*rsck))
+	}
+	img, out := p.H*p.W*p.C, p.P()*p.Q()*p.K
+	k.weightPieces(p, func(q ref.Conv2D, n0, c0, chunks, rpc, blk int) {
+		o := span{dw, 0, rsck}
+		if total > 1 {
+			o = span{scratch, c0 * rsck, chunks * rsck}
 		}
-		out = span{scratch, 0, chunks * rsck}
-	}
-	for b0 := 0; b0 < rpc; b0 += blk {
-		cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0}
-		k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, false, p, cp, p.R*p.S*p.C, p.K, chunks,
-			span{x, 0, p.N * p.H * p.W * p.C}, span{dy, 0, p.N * p.P() * p.Q() * p.K}, out)
-	}
-	if chunks > 1 {
-		sb, soff, _ := k.operand(scratch, 0, chunks*rsck, vk.Storage)
-		db, doff, _ := k.operand(dw, 0, rsck, vk.Storage)
-		k.dispatch1D(s, "conv2d_wsum", rsck, vk.Push(rsck, chunks, soff, doff), sb, db)
+		for b0 := 0; b0 < rpc; b0 += blk {
+			if n0 > 0 && b0 == 0 {
+				s.NoBarrier() // pieces write disjoint partials
+			}
+			cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0}
+			k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, false, q, cp, p.R*p.S*p.C, p.K, chunks,
+				span{x, n0 * img, q.N * img}, span{dy, n0 * out, q.N * out}, o)
+		}
+	})
+	if total > 1 {
+		sb, soff, ok := k.operand(scratch, 0, total*rsck, vk.Storage)
+		db, doff, ok2 := k.operand(dw, 0, rsck, vk.Storage)
+		if !ok || !ok2 {
+			panic(fmt.Sprintf("ops.Conv2DBackwardWeight: %d partial sums of %d float32s exceed one storage binding", total, rsck))
+		}
+		k.dispatch1D(s, "conv2d_wsum", rsck, vk.Push(rsck, total, soff, doff), sb, db)
 	}
 }

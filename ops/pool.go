@@ -60,8 +60,14 @@ func (k *Kernels) GlobalAvgPool(s *vk.Seq, N, H, W, C int, x, y vk.Binding) {
 	checkDims(op, N, H, W, C)
 	need(op, "x", x, N*H*W*C)
 	need(op, "y", y, N*C)
-	v, cg := k.groups(C, &x, N*H*W*C, y)
-	k.dispatch1D(s, "global_avg_pool"+v, N*cg, vk.Push(N, H*W, cg), x, y)
+	k.byImage(N, []int{H * W * C, C}, func(n0, nn int, whole bool) {
+		xp, yp := piece(x, n0*H*W*C, nn*H*W*C, whole), piece(y, n0*C, nn*C, whole)
+		v, cg := k.groups(C, &xp, nn*H*W*C, yp)
+		if n0 > 0 {
+			s.NoBarrier() // pieces write disjoint images
+		}
+		k.dispatch1D(s, "global_avg_pool"+v, nn*cg, vk.Push(nn, H*W, cg), xp, yp)
+	})
 }
 
 // GlobalAvgPoolBackward records dx[n,h,w,c] = dy[n,c] / (H*W).
@@ -70,8 +76,14 @@ func (k *Kernels) GlobalAvgPoolBackward(s *vk.Seq, N, H, W, C int, dy, dx vk.Bin
 	checkDims(op, N, H, W, C)
 	need(op, "dy", dy, N*C)
 	need(op, "dx", dx, N*H*W*C)
-	v, cg := k.groups(C, &dy, 0, dx)
-	k.dispatch1D(s, "global_avg_pool_bwd"+v, N*cg, vk.Push(N, H*W, cg), dy, dx)
+	k.byImage(N, []int{H * W * C, C}, func(n0, nn int, whole bool) {
+		dyp, dxp := piece(dy, n0*C, nn*C, whole), piece(dx, n0*H*W*C, nn*H*W*C, whole)
+		v, cg := k.groups(C, &dyp, 0, dxp)
+		if n0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "global_avg_pool_bwd"+v, nn*cg, vk.Push(nn, H*W, cg), dyp, dxp)
+	})
 }
 
 // poolPhases is the number of window phases per dimension in the
@@ -106,9 +118,18 @@ func (k *Kernels) MaxPool(s *vk.Seq, p ref.MaxPool, x, y vk.Binding) {
 	checkMaxPool(op, p)
 	need(op, "x", x, p.N*p.H*p.W*p.C)
 	need(op, "y", y, p.N*p.P()*p.Q()*p.C)
-	v, cg := k.groups(p.C, &x, p.N*p.H*p.W*p.C, y)
-	v += win3(p, v)
-	k.dispatch1D(s, "max_pool"+v, p.N*p.P()*p.Q()*cg, poolPush(p, cg, 0, 0), x, y)
+	in, out := p.H*p.W*p.C, p.P()*p.Q()*p.C
+	k.byImage(p.N, []int{in, out}, func(n0, nn int, whole bool) {
+		q := p
+		q.N = nn
+		xp, yp := piece(x, n0*in, nn*in, whole), piece(y, n0*out, nn*out, whole)
+		v, cg := k.groups(p.C, &xp, nn*in, yp)
+		v += win3(p, v)
+		if n0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "max_pool"+v, nn*p.P()*p.Q()*cg, poolPush(q, cg, 0, 0), xp, yp)
+	})
 }
 
 // MaxPoolBackward records dx: each dy goes to its window's argmax (first
@@ -122,16 +143,22 @@ func (k *Kernels) MaxPoolBackward(s *vk.Seq, p ref.MaxPool, x, dy, dx vk.Binding
 	need(op, "x", x, p.N*p.H*p.W*p.C)
 	need(op, "dy", dy, p.N*p.P()*p.Q()*p.C)
 	need(op, "dx", dx, p.N*p.H*p.W*p.C)
-	v, cg := k.groups(p.C, &x, p.N*p.H*p.W*p.C, dy, dx)
-	v += win3(p, v)
 	s.Fill(vk.Binding{Buf: dx.Buf, Off: dx.Off, Size: uint64(4 * p.N * p.H * p.W * p.C)}, 0)
-	PH, PW := poolPhases(p)
-	for ph := 0; ph < PH; ph++ {
-		for pw := 0; pw < PW; pw++ {
-			n := p.N * ceilDiv(p.P()-ph, PH) * ceilDiv(p.Q()-pw, PW) * cg
-			if n > 0 {
-				k.dispatch1D(s, "max_pool_bwd"+v, n, poolPush(p, cg, ph, pw), x, dy, dx)
+	in, out := p.H*p.W*p.C, p.P()*p.Q()*p.C
+	k.byImage(p.N, []int{in, out}, func(n0, nn int, whole bool) {
+		q := p
+		q.N = nn
+		xp, dyp, dxp := piece(x, n0*in, nn*in, whole), piece(dy, n0*out, nn*out, whole), piece(dx, n0*in, nn*in, whole)
+		v, cg := k.groups(p.C, &xp, nn*in, dyp, dxp)
+		v += win3(p, v)
+		PH, PW := poolPhases(p)
+		for ph := 0; ph < PH; ph++ {
+			for pw := 0; pw < PW; pw++ {
+				n := nn * ceilDiv(p.P()-ph, PH) * ceilDiv(p.Q()-pw, PW) * cg
+				if n > 0 {
+					k.dispatch1D(s, "max_pool_bwd"+v, n, poolPush(q, cg, ph, pw), xp, dyp, dxp)
+				}
 			}
 		}
-	}
+	})
 }

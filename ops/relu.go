@@ -17,11 +17,7 @@ func init() {
 func (k *Kernels) ReLU(s *vk.Seq, n int, x, y vk.Binding) {
 	need("ReLU", "x", x, n)
 	need("ReLU", "y", y, n)
-	name := "relu"
-	if t, ok := k.texels(n, &x); ok {
-		name, x = "relu_texel", t[0]
-	}
-	k.dispatchWide(s, name, n/4, vk.Push(n), x, y)
+	k.elementwise(s, "relu", n, 1, x, y)
 }
 
 // ReLUBackward records dx = dy * [y > 0] (dy and dx may alias).
@@ -43,8 +39,5 @@ func (k *Kernels) reluBackward(s *vk.Seq, op, name string, n int, y, dy, dx vk.B
 	if !vec4OK(4, y, dy, dx) {
 		panic("ops." + op + ": bindings must be 16-byte aligned")
 	}
-	if t, ok := k.texels(n, &y, &dy); ok {
-		name, y, dy = name+"_texel", t[0], t[1]
-	}
-	k.dispatchWide(s, name, n/4, vk.Push(n), y, dy, dx)
+	k.elementwise(s, name, n, 2, y, dy, dx)
 }
