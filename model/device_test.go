@@ -15,20 +15,7 @@ import (
 // device and on the float64 CPU reference with the same weights and inputs:
 // the output, every parameter gradient and the running statistics agree.
 func TestDeviceMatchesCPU(t *testing.T) {
-	before := vk.ValidationMessages()
-	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
-	if errors.Is(err, vk.ErrNoDevice) {
-		t.Skipf("no Vulkan device on this machine: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		c.Close()
-		if n := vk.ValidationMessages() - before; n != 0 {
-			t.Errorf("%d validation messages", n)
-		}
-	}()
+	c := openDevice(t)
 	for _, tc := range []struct {
 		cfg   Config
 		batch int
@@ -39,15 +26,40 @@ func TestDeviceMatchesCPU(t *testing.T) {
 		{Config{Arch: "resnet50", Width: 4, Stem: "cifar", InChannels: 3, ImageSize: 16, ProjHidden: 12, ProjDim: 8, ProjBN: true}, 8},
 		{Config{Arch: "resnet18", Width: 4, Stem: "imagenet", InChannels: 1, ImageSize: 48, ProjHidden: 12, ProjDim: 8}, 4},
 	} {
-		for _, variant := range []string{"cpu", "gpu"} {
-			t.Run(fmt.Sprintf("%s-%s/%s", tc.cfg.Arch, tc.cfg.Stem, variant), func(t *testing.T) {
-				k, err := ops.New(c, ops.Options{Variant: variant})
-				if err != nil {
-					t.Fatal(err)
-				}
-				compareDevice(t, k, tc.cfg, tc.batch)
-			})
+		compareVariants(t, c, tc.cfg, tc.batch)
+	}
+}
+
+// openDevice opens a validating context closed at the end of the test,
+// failing it on any validation message; it skips without a device.
+func openDevice(t *testing.T) *vk.Context {
+	before := vk.ValidationMessages()
+	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
+	if errors.Is(err, vk.ErrNoDevice) {
+		t.Skipf("no Vulkan device on this machine: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		if n := vk.ValidationMessages() - before; n != 0 {
+			t.Errorf("%d validation messages", n)
 		}
+	})
+	return c
+}
+
+// compareVariants runs compareDevice with the cpu and the gpu kernels.
+func compareVariants(t *testing.T, c *vk.Context, cfg Config, batch int) {
+	for _, variant := range []string{"cpu", "gpu"} {
+		t.Run(fmt.Sprintf("%s-%s/%s", cfg.Arch, cfg.Stem, variant), func(t *testing.T) {
+			k, err := ops.New(c, ops.Options{Variant: variant})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareDevice(t, k, cfg, batch)
+		})
 	}
 }
 
@@ -153,20 +165,7 @@ func compareDevice(t *testing.T, k *ops.Kernels, cfg Config, batch int) {
 // the network still matches the CPU reference, as the paper's batch of 512
 // must on lavapipe's 128 MiB.
 func TestDeviceSplitsOversizedTensors(t *testing.T) {
-	before := vk.ValidationMessages()
-	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
-	if errors.Is(err, vk.ErrNoDevice) {
-		t.Skipf("no Vulkan device on this machine: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		c.Close()
-		if n := vk.ValidationMessages() - before; n != 0 {
-			t.Errorf("%d validation messages", n)
-		}
-	}()
+	c := openDevice(t)
 	c.Caps.MaxStorageBufferRange = 64 << 10
 	for _, tc := range []struct {
 		cfg   Config
@@ -177,14 +176,6 @@ func TestDeviceSplitsOversizedTensors(t *testing.T) {
 		// the stem's output before the max pool: 8 views x 32x32 x 4 = 128 KiB.
 		{Config{Arch: "resnet18", Width: 4, Stem: "imagenet", InChannels: 1, ImageSize: 64, ProjHidden: 12, ProjDim: 8}, 4},
 	} {
-		for _, variant := range []string{"cpu", "gpu"} {
-			t.Run(fmt.Sprintf("%s-%s/%s", tc.cfg.Arch, tc.cfg.Stem, variant), func(t *testing.T) {
-				k, err := ops.New(c, ops.Options{Variant: variant})
-				if err != nil {
-					t.Fatal(err)
-				}
-				compareDevice(t, k, tc.cfg, tc.batch)
-			})
-		}
+		compareVariants(t, c, tc.cfg, tc.batch)
 	}
 }

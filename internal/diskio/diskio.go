@@ -31,7 +31,7 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("save %s: create a temporary file (is the directory writable?): %w", path, err)
+		return fmt.Errorf("save %s: create a temporary file (does the directory exist and is it writable?): %w", path, err)
 	}
 	defer func() {
 		if err != nil {
