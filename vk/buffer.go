@@ -120,8 +120,8 @@ func (b *Buffer) Float32s() []float32 {
 
 // Release frees the buffer. The caller makes sure no submitted work uses it.
 func (b *Buffer) Release() {
-	if b == nil || b.h == vk.NullBuffer {
-		return
+	if b == nil || b.h == vk.NullBuffer || b.ctx.hung.Load() {
+		return // (a hung device may still use it: leave it to process exit)
 	}
 	c := b.ctx
 	for _, v := range b.views {

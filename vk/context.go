@@ -82,21 +82,28 @@ type Options struct {
 	// DeviceTimeout bounds every wait for the device: work not done within
 	// it is reported as a hung device (ErrDeviceHung, also ErrDeviceLost).
 	// 0 means VKCLR_DEVICE_TIMEOUT (a Go duration such as "90s") if set,
-	// else DefaultDeviceTimeout.
+	// else DefaultDeviceTimeout (DefaultCPUDeviceTimeout on a CPU driver).
 	DeviceTimeout time.Duration
 }
 
-// DefaultDeviceTimeout is generous: one training step of the paper's batch
-// on a CPU driver takes well under a minute.
-const DefaultDeviceTimeout = 10 * time.Minute
+// Default watchdog limits, generous: a GPU finishes a training step in
+// seconds, while one step of the paper's batch (2x512 views) on lavapipe
+// took over 10 minutes on two heavily loaded cores.
+const (
+	DefaultDeviceTimeout    = 10 * time.Minute
+	DefaultCPUDeviceTimeout = 2 * time.Hour
+)
 
-// deviceTimeout resolves Options.DeviceTimeout.
-func (o Options) deviceTimeout() (time.Duration, error) {
+// deviceTimeout resolves Options.DeviceTimeout for a device (cpu: a CPU driver).
+func (o Options) deviceTimeout(cpu bool) (time.Duration, error) {
 	if o.DeviceTimeout > 0 {
 		return o.DeviceTimeout, nil
 	}
 	env := os.Getenv("VKCLR_DEVICE_TIMEOUT")
 	if env == "" {
+		if cpu {
+			return DefaultCPUDeviceTimeout, nil
+		}
 		return DefaultDeviceTimeout, nil
 	}
 	d, err := time.ParseDuration(env)
@@ -287,15 +294,14 @@ type Context struct {
 // Open opens a device.
 func Open(opt Options) (*Context, error) {
 	validate := opt.Validate || ValidationFromEnv()
-	timeout, err := opt.deviceTimeout()
-	if err != nil {
+	if _, err := opt.deviceTimeout(false); err != nil {
 		return nil, err
 	}
 	in, err := newInstance(validate, opt.Logger, opt.InstanceExtensions)
 	if err != nil {
 		return nil, err
 	}
-	c := &Context{inst: in, pipelines: map[string]*Pipeline{}, validate: validate, timeout: timeout}
+	c := &Context{inst: in, pipelines: map[string]*Pipeline{}, validate: validate}
 	ok := false
 	defer func() {
 		if !ok {
@@ -315,6 +321,7 @@ func Open(opt Options) (*Context, error) {
 		return nil, err
 	}
 	c.Caps, c.pd = all[idx], pds[idx]
+	c.timeout, _ = opt.deviceTimeout(c.Caps.IsCPU())
 	c.qfam = c.Caps.computeQueueFamily
 	if c.qfam == noQueue {
 		return nil, fmt.Errorf("vk: device %q has no compute queue", c.Caps.Name)

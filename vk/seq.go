@@ -249,6 +249,9 @@ func (s *Seq) Close() {
 		return
 	}
 	c := s.ctx
+	if c.hung.Load() {
+		return // the device may still use it: leave it to process exit
+	}
 	if s.busy {
 		_ = s.Wait()
 	}

@@ -48,6 +48,13 @@ func TestWatchdogReportsHungDevice(t *testing.T) {
 	if err := s.Submit(); !errors.Is(err, ErrDeviceLost) {
 		t.Errorf("submit after a hang: %v", err)
 	}
+	// Releasing what the hung work uses must not wait for it either.
+	start := time.Now()
+	s.Close()
+	b.Release()
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Close and Release after a hang took %v", d)
+	}
 	if errors.Is(&Error{Result: vk.ErrorDeviceLost}, ErrDeviceHung) {
 		t.Error("a plain lost device matches ErrDeviceHung")
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +39,15 @@ type vkclrProcess struct {
 	cmd   *exec.Cmd
 	lines chan string
 	done  chan error
+	mu    sync.Mutex
+	all   []string // every stderr line, for failure messages
+}
+
+// tail is the process's last stderr lines.
+func (p *vkclrProcess) tail() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.all[max(0, len(p.all)-40):], "\n")
 }
 
 func startVkclr(t *testing.T, env []string, args ...string) *vkclrProcess {
@@ -55,6 +65,9 @@ func startVkclr(t *testing.T, env []string, args ...string) *vkclrProcess {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			p.mu.Lock()
+			p.all = append(p.all, sc.Text())
+			p.mu.Unlock()
 			select {
 			case p.lines <- sc.Text():
 			default: // nobody is waiting for lines any more
@@ -158,7 +171,7 @@ func TestKill9Resume(t *testing.T) {
 		p := startVkclr(t, slow, args...)
 		if kills >= 5 && inWrite >= 2 || kills >= 15 {
 			if code := p.wait(t, 5*time.Minute); code != 0 {
-				t.Fatalf("%v: exit %d", args, code)
+				t.Fatalf("%v: exit %d:\n%s", args, code, p.tail())
 			}
 			finished = true
 			break
@@ -169,9 +182,13 @@ func TestKill9Resume(t *testing.T) {
 		}
 		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		p.cmd.Process.Signal(syscall.SIGKILL)
-		if code := p.wait(t, time.Minute); code == 0 {
+		code := p.wait(t, time.Minute)
+		if code == 0 {
 			finished = true // it finished before the kill
 			break
+		}
+		if code != -1 { // -1: killed by the signal
+			t.Fatalf("%v: exit %d before the kill:\n%s", args, code, p.tail())
 		}
 		kills++
 		if tmp, _ := filepath.Glob(filepath.Join(out, ".last.safetensors.tmp-*")); len(tmp) > 0 {

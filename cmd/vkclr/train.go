@@ -89,7 +89,7 @@ func cmdTrain(args []string) error {
 	fs.String("preset", "", "start from a preset: "+strings.Join(train.PresetNames(), ", ")+" (default cifar10's settings)")
 	fs.String("resume", "", "continue the run in this folder exactly where its last checkpoint left it")
 	trainFlags(fs, &cfg)
-	timeout := fs.Duration("device-timeout", 0, "report the device as hung when one step takes longer than this (default VKCLR_DEVICE_TIMEOUT, else 10m)")
+	timeout := fs.Duration("device-timeout", 0, "report the device as hung when one step takes longer than this (default VKCLR_DEVICE_TIMEOUT, else 10m; 2h on a CPU driver)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
