@@ -158,3 +158,17 @@ func TestFullDiskStopsRun(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchOverSimilarityRange: a batch whose NT-Xent similarity matrix
+// would exceed one storage binding is refused with the batch that fits.
+func TestBatchOverSimilarityRange(t *testing.T) {
+	s := session(t)
+	saved := s.Ctx.Caps.MaxStorageBufferRange
+	defer func() { s.Ctx.Caps.MaxStorageBufferRange = saved }()
+	s.Ctx.Caps.MaxStorageBufferRange = 1 << 10 // (2*8)^2 floats fit; (2*9)^2 do not
+	c := tinyConfig("", t.TempDir())
+	c.BatchSize = 9
+	if _, err := NewTrainer(s, c, nil); err == nil || !strings.Contains(err.Error(), "--batch-size 8 or less") {
+		t.Fatalf("batch 9 with a 1 KiB range: %v", err)
+	}
+}

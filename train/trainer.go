@@ -97,6 +97,13 @@ func NewTrainer(s *Session, cfg Config, ds *data.Dataset) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The ops split every activation over bindings that fit, but NT-Xent
+	// binds its (2N)^2 similarity matrix whole.
+	if limit, n2 := s.Ctx.Caps.MaxStorageBufferRange, uint64(2*cfg.BatchSize); 4*n2*n2 > limit {
+		fit := int(math.Sqrt(float64(limit/4))) / 2
+		return nil, fmt.Errorf("--batch-size %d: NT-Xent's similarity matrix of %d x %d views (%s) exceeds this device's maxStorageBufferRange (%s); use --batch-size %d or less",
+			cfg.BatchSize, n2, n2, vk.FormatBytes(4*n2*n2), vk.FormatBytes(limit), fit)
+	}
 	g, err := model.Build(cfg.Model, 2*cfg.BatchSize)
 	if err != nil {
 		return nil, err
