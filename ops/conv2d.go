@@ -16,6 +16,7 @@ func init() {
 		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
 	}
+	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	register("conv2d_wsum", kernelDef{module: "conv2d_wsum", bindings: storage(2), push: 4 * 4, spec: local1D})
 }
 
@@ -29,6 +30,7 @@ type convPush struct {
 	blockBegin     int // backward weight, cpu: rows of each chunk this dispatch reduces
 	blockEnd       int
 	accumulate     bool
+	quad           bool // backward weight, cpu: the four-pixels-per-trip vec4 kernel (not pushed)
 }
 
 const convPushSize = 24 * 4
@@ -74,6 +76,9 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 				continue
 			}
 			name := base + "_cpu_v4"
+			if cp.quad {
+				name += "q"
+			}
 			if kind == vk.TexelFloat {
 				name = base + "_cpu_s"
 			}
@@ -160,9 +165,10 @@ func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 // rowsPerChunk rows, reduced in parallel into separate partials: enough chunks to fill the device,
 // none shorter than a few thousand pixels (cpu) or a few hundred (gpu), and the partials of all
 // `pieces` batch pieces (see weightPieces) within one storage binding. The cpu kernels reduce each chunk in blocks of blockRows rows, one dispatch
-// each, sized so a block of x and dy stays in a CPU's L2 cache (but at least 1024 pixels, so adding
-// to the partials costs little next to the block's arithmetic; measured best on lavapipe); the gpu kernels take a chunk at
-// once. The split depends only on the shape and the device, so results are bit-identical from
+// each: 1024 pixels, or fewer (down to 256) where the block's x and dy would pass 1 MiB, so they stay
+// in a CPU's L2 cache while every workgroup passes over them (measured on lavapipe, Xeon: layer4's
+// 4x4 512->512 at 256 pixels 1.3-1.4x faster than at 1024; 32x32 and 16x16 best at 1024, where adding
+// to the partials costs least next to the block's arithmetic); the gpu kernels take a chunk at once. The split depends only on the shape and the device, so results are bit-identical from
 // run to run.
 func (k *Kernels) weightChunks(p ref.Conv2D, pieces int) (chunks, rowsPerChunk, blockRows int) {
 	rows, pix := p.N*p.P(), p.N*p.P()*p.Q()
@@ -181,9 +187,9 @@ func (k *Kernels) weightChunks(p ref.Conv2D, pieces int) (chunks, rowsPerChunk, 
 	chunks = ceilDiv(rows, rowsPerChunk)
 	blockRows = rowsPerChunk
 	if k.Variant == "cpu" {
-		const cacheBytes = 256 << 10
+		const cacheBytes = 1 << 20
 		bytesPerPix := 4 * (p.C*p.Stride*p.Stride + p.K) // x under the taps, and dy
-		blockPix := max(cacheBytes/bytesPerPix, 1024)
+		blockPix := min(max(cacheBytes/bytesPerPix, 256), 1024)
 		blockRows = min(rowsPerChunk, max(1, blockPix/p.Q()))
 	}
 	return chunks, rowsPerChunk, blockRows
@@ -240,7 +246,9 @@ func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scrat
 			if n0 > 0 && b0 == 0 {
 				s.NoBarrier() // pieces write disjoint partials
 			}
-			cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0}
+			// Four pixels per trip pays where rows are long (measured on lavapipe: 1.1-1.2x at Q >= 16,
+			// slower at Q = 4).
+			cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0, quad: p.Q() >= 16}
 			k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, false, q, cp, p.R*p.S*p.C, p.K, chunks,
 				span{x, n0 * img, q.N * img}, span{dy, n0 * out, q.N * out}, o)
 		}

@@ -6,7 +6,8 @@
 // of rows, one dispatch each, the first writing and the others adding to the slice: a block's x and dy
 // stay in the cache while every tile passes over them (lavapipe runs a workgroup's subgroups one after
 // another, so without blocks each of them would stream the whole chunk from memory). vec4 loads along c (x) and k
-// (dy) need C % 4 == 0 and K % 4 == 0; SCALAR takes any C and K.
+// (dy) need C % 4 == 0 and K % 4 == 0; SCALAR takes any C and K. QUAD (vec4 only) takes four pixels of a row
+// per trip, so each accumulator gets four products in a row as in the forward kernel.
 #version 450
 #include "common.glsl"
 #include "cpu_tile.glsl"
@@ -14,6 +15,7 @@
 //!novariant-base
 //!variant v4
 //!variant s -DSCALAR=1
+//!variant v4q -DQUAD=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
 layout(set = 0, binding = 1) uniform samplerBuffer DY; // (N, P, Q, K)
@@ -71,7 +73,29 @@ void main() {
 			xr[i] = p.off0 + (n * p.H + (hok[i] ? uint(h) : 0)) * p.W * p.C + cc[i];
 		}
 		uint dyr = p.off1 + np * p.Q * p.K;
-		for (uint q = 0; q < p.Q; q++) {
+		uint q = 0;
+#ifdef QUAD
+		// Four output pixels per trip: each accumulator takes four products in a row (in pixel
+		// order, so the sums are those of the one-pixel loop), loaded and stored a quarter as often.
+		for (; q + 4 <= p.Q; q += 4) {
+			vec4 a4[4][G], b4[4][TN / 4];
+			[[unroll]] for (uint u = 0; u < 4; u++) {
+				int wq = int((q + u) * p.st);
+				[[unroll]] for (uint i = 0; i < G; i++) {
+					int w = wq + ss[i];
+					bool ok = hok[i] && uint(w) < p.W;
+					vec4 v = ld4(X, xr[i] + (ok ? uint(w) : 0) * p.C);
+					a4[u][i] = ok ? v : vec4(0.0);
+				}
+				[[unroll]] for (uint j = 0; j < TN / 4; j++) b4[u][j] = ld4(DY, dyr + (q + u) * p.K + kc[j]);
+			}
+			[[unroll]] for (uint i = 0; i < TM; i++)
+				[[unroll]] for (uint j = 0; j < TN; j++)
+					[[unroll]] for (uint u = 0; u < 4; u++)
+						acc[i][j] = fma(a4[u][i / 4][i % 4], b4[u][j / 4][j % 4], acc[i][j]);
+		}
+#endif
+		for (; q < p.Q; q++) {
 			int wq = int(q * p.st);
 #ifdef SCALAR
 			float a[TM], b[TN];

@@ -12,7 +12,7 @@ var sourceHashes = map[string]string{
 	"batchnorm_stats.comp":        "ddd315809b9d6e5fa576f9784551c10dc82d4c0369a255235001557296d7a9ef",
 	"conv2d_bwd_data_cpu.comp":    "5a463fff857136f982c42cc3e7a82f3ebedc41bdb654e3bf12bb84545e0735c8",
 	"conv2d_bwd_data_gpu.comp":    "09b28321f661b41eee378cf55c2075dafdc544ce9ea0f166422fb0c5f72292e0",
-	"conv2d_bwd_weight_cpu.comp":  "a81f546503a4b6a3a630cf1f7adb9f3204640f73183ab45aa1869c154148edd0",
+	"conv2d_bwd_weight_cpu.comp":  "40f7faa715bf051a7c266ba0a081a2ba9ead325bd72b2bfc4cfb6db6a13c3ac1",
 	"conv2d_bwd_weight_gpu.comp":  "345030ec7ef6790f0741fec9af06e94c418a584ba1a0e56de58f17e062d29503",
 	"conv2d_fwd_cpu.comp":         "5dc785fa4ea9e9f042448c47636cb390dbea44a778f587f17e1b0913042302b6",
 	"conv2d_fwd_gpu.comp":         "a8648515cfda6fd88f9064dd7042dc427c75de353b91d636a8afdb1c78e0bf7c",
