@@ -14,7 +14,7 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_data_gpu.comp":    "09b28321f661b41eee378cf55c2075dafdc544ce9ea0f166422fb0c5f72292e0",
 	"conv2d_bwd_weight_cpu.comp":  "40f7faa715bf051a7c266ba0a081a2ba9ead325bd72b2bfc4cfb6db6a13c3ac1",
 	"conv2d_bwd_weight_gpu.comp":  "345030ec7ef6790f0741fec9af06e94c418a584ba1a0e56de58f17e062d29503",
-	"conv2d_fwd_cpu.comp":         "5dc785fa4ea9e9f042448c47636cb390dbea44a778f587f17e1b0913042302b6",
+	"conv2d_fwd_cpu.comp":         "2e7d3e598c8778b0d248614c4eac4d8691b2f383cd927a3eb512d81c6b8cf5ff",
 	"conv2d_fwd_gpu.comp":         "a8648515cfda6fd88f9064dd7042dc427c75de353b91d636a8afdb1c78e0bf7c",
 	"conv2d_winograd_filter.comp": "10966d64201074d07631b3c085e22835cb64d49f754fe67ebdf70491f3ce879e",
 	"conv2d_winograd_gemm.comp":   "a83a01856419d75aad5ef1ae63a42b44069fe64948a77865a86f35179b86cb4c",
