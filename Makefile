@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/vkclr
 
-.PHONY: all deps build shaders lint test demo bench gpu-bundle clean fuzz viewer
+.PHONY: all deps deps-mpi build build-mpi shaders lint test demo bench gpu-bundle clean fuzz viewer
 
 all: build
 
@@ -12,6 +12,15 @@ deps:
 # Building installs nothing: `make deps` (or demo, test) installs the system packages.
 build:
 	@$(GO) build -o $(BIN) ./cmd/vkclr || { echo "build failed: missing Vulkan headers? run 'make deps' (installs libvulkan-dev and the rest)" >&2; exit 1; }
+
+# The MPI build (data-parallel training under mpirun, see README "Several GPUs
+# and machines"): links Open MPI's libmpi; the default build does not.
+# `make deps-mpi` installs Open MPI for it.
+deps-mpi:
+	@tools/deps.sh mpi
+
+build-mpi:
+	@$(GO) build -tags mpi -o bin/vkclr-mpi ./cmd/vkclr || { echo "build failed: missing Open MPI? run 'make deps-mpi' (installs openmpi-bin, libopenmpi-dev)" >&2; exit 1; }
 
 # Recompile shaders/*.comp to shaders/spv/*.spv and the manifest.
 shaders: deps
@@ -24,10 +33,11 @@ lint: deps
 # gofmt, go vet, SPIR-V validation, then every test with the validation layer on
 # (synchronization validation included: vk turns it on with the layer).
 test: deps
-	@tools/deps.sh viewer
+	@tools/deps.sh viewer mpi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags viewer ./cmd/vkclr
+	$(GO) vet -tags mpi ./train/mpi ./cmd/vkclr
 	@$(MAKE) --no-print-directory lint
 	VKCLR_VALIDATE=1 $(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz
