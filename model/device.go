@@ -67,6 +67,8 @@ type Device struct {
 	work  *vk.Buffer // kernels' partial sums (conv weight gradient, batchnorm)
 	bytes uint64
 	bufs  []*vk.Buffer
+	// Sync, when set (EnableSync), spreads training batchnorm over several ranks.
+	Sync *SyncBN
 }
 
 // Plan is the device memory a graph needs, in bytes.
@@ -197,10 +199,11 @@ func (d *Device) stat(off, n int) vk.Binding { return ops.F32(d.W.State, off, n)
 func (d *Device) scratch() vk.Binding { return d.work.All() }
 
 // RecordForward records the forward pass from Act(G.Input) to Act(G.Output).
-// train uses batch statistics (and updates the running ones).
-func (d *Device) RecordForward(s *vk.Seq, train bool) {
+// train uses batch statistics (and updates the running ones). It returns the
+// sequence the pass ends in: s, unless Sync cut it.
+func (d *Device) RecordForward(s *vk.Seq, train bool) *vk.Seq {
 	g, k := d.G, d.K
-	for _, l := range g.Layers {
+	for i, l := range g.Layers {
 		s.Label(l.Kind.String())
 		in, out := d.Act(l.In), d.Act(l.Out)
 		switch l.Kind {
@@ -209,7 +212,9 @@ func (d *Device) RecordForward(s *vk.Seq, train bool) {
 		case BN:
 			st := g.Stats[l.Stat]
 			rm, rv := d.stat(st.MeanOff, st.C), d.stat(st.VarOff, st.C)
-			if train {
+			if train && d.Sync != nil && d.Sync.Sync {
+				s = d.syncForward(s, i)
+			} else if train {
 				k.BatchNormForwardTrain(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, in, d.param(l.W), d.param(l.B), out, d.Act(l.Mean), d.Act(l.Istd), rm, rv, d.scratch())
 			} else {
 				k.BatchNormForwardEval(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, in, d.param(l.W), d.param(l.B), rm, rv, out)
@@ -231,13 +236,15 @@ func (d *Device) RecordForward(s *vk.Seq, train bool) {
 			k.LinearForward(s, l.Lin, in, d.param(l.W), b, out)
 		}
 	}
+	return s
 }
 
 // RecordBackward records the backward pass from Grad(G.Output), which the
 // caller has filled, to every parameter gradient in Grads. A tensor with
 // several consumers gets its first gradient contribution written in place
-// and later ones added through a scratch buffer.
-func (d *Device) RecordBackward(s *vk.Seq) {
+// and later ones added through a scratch buffer. It returns the sequence the
+// pass ends in: s, unless Sync cut it.
+func (d *Device) RecordBackward(s *vk.Seq) *vk.Seq {
 	g, k := d.G, d.K
 	written := make([]bool, len(g.Tensors))
 	written[g.Output] = true
@@ -275,8 +282,16 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 			if l.ReLU {
 				y = d.Act(l.Out)
 			}
+			if d.Sync != nil && d.Sync.Sync {
+				s = d.syncBackward(s, i, to)
+				fold()
+				break
+			}
 			k.BatchNormBackward(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, d.Act(l.In), y, dy, d.param(l.W), d.Act(l.Mean), d.Act(l.Istd), to, d.grad(l.W), d.grad(l.B), d.scratch())
 			fold()
+			if d.Sync != nil {
+				s = d.Sync.Cut(s, Cut{Layer: i, Backward: true, GradsFrom: g.paramsFrom(i)})
+			}
 		case AddReLU, ReLU:
 			n := g.Tensors[l.Out].Len()
 			// Both inputs of an AddReLU get the same gradient: where the
@@ -311,6 +326,7 @@ func (d *Device) RecordBackward(s *vk.Seq) {
 			fold()
 		}
 	}
+	return s
 }
 
 // reluBackwardInto writes dy*[y>0] into dx, or adds it when tensor t

@@ -48,6 +48,11 @@ type Config struct {
 	Temperature  float64 `json:"temperature"`
 	Augment      string  `json:"augment"` // an augment.Preset spec
 	Seed         uint64  `json:"seed"`
+	// Data-parallel runs (mpirun): batchnorm statistics per rank instead of
+	// over the global batch, and the steps between weight checksum
+	// comparisons (0: DefaultCheckEvery, negative: never).
+	PerRankBN  bool `json:"per_rank_bn,omitempty"`
+	CheckEvery int  `json:"check_every,omitempty"`
 
 	Device     string `json:"device"`
 	Out        string `json:"out"`

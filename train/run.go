@@ -84,7 +84,12 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 	if ds.C != cfg.Model.InChannels {
 		cfg.Model.InChannels = ds.C
 	}
-	t, err := NewTrainer(s, cfg, ds)
+	var t *Trainer
+	if c := commFrom(ctx); c != nil {
+		t, err = newDistTrainer(s, cfg, ds, c)
+	} else {
+		t, err = NewTrainer(s, cfg, ds)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +98,9 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 		ck, err := t.G.Load(last)
 		if err != nil {
 			return nil, fmt.Errorf("resuming: %w", err)
+		}
+		if err := t.checkRanks(ck); err != nil {
+			return nil, err
 		}
 		if err := t.Restore(ck); err != nil {
 			return nil, err
@@ -106,7 +114,11 @@ func Run(ctx context.Context, s *Session, cfg Config, resume bool, log io.Writer
 	if err := cfg.WriteJSON(filepath.Join(cfg.Out, ConfigFile)); err != nil {
 		return nil, err
 	}
-	loader, err := augment.NewLoader(ds, t.Aug, augment.LoaderOptions{Batch: cfg.BatchSize, OutC: cfg.Model.DeviceInChannels(), Seed: cfg.Seed, DropLast: true})
+	if err := t.distStart(); err != nil {
+		return nil, err
+	}
+	loader, err := augment.NewLoader(ds, t.Aug, augment.LoaderOptions{Batch: cfg.BatchSize, OutC: cfg.Model.DeviceInChannels(), Seed: cfg.Seed, DropLast: true,
+		Part: t.rank(), Parts: t.ranks()})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/vkclr/vkclr/model"
+	"github.com/vkclr/vkclr/train/mpi"
 	"github.com/vkclr/vkclr/vk"
 	"github.com/vkclr/vkclr/vk/vktest"
 )
@@ -247,4 +249,53 @@ func TestLRSchedule(t *testing.T) {
 	if c.PeakLR() != 1.4142135623730951 {
 		t.Errorf("sqrt scaling: %v", c.PeakLR())
 	}
+}
+
+// TestDistOneRankMatchesStep runs the data-parallel step (cut at every
+// batchnorm, statistics combined on the host in float64, projections
+// gathered, gradients through host memory) with one rank beside the
+// single-sequence step: the same losses within rounding.
+func TestDistOneRankMatchesStep(t *testing.T) {
+	s := session(t)
+	dir := writeTinyCIFAR(t, 8)
+	cfg := Presets["demo"]
+	cfg.Data, cfg.DataDir, cfg.Subset, cfg.Steps, cfg.BatchSize, cfg.LogEvery = "cifar10", dir, 16, 3, 8, 1
+	cfg.Model = model.Config{Arch: "resnet18", Width: 4, Stem: "cifar", InChannels: 3, ImageSize: 16, ProjHidden: 8, ProjDim: 4}
+	losses := func(dist bool) []float64 {
+		distAlone = dist
+		defer func() { distAlone = false }()
+		c := cfg
+		c.Out = filepath.Join(t.TempDir(), "run")
+		one, _ := mpi.Init()
+		if _, err := Run(WithComm(context.Background(), one), s, c, false, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return readLosses(t, c.Out)
+	}
+	a, b := losses(false), losses(true)
+	if len(a) != 3 || len(b) != 3 {
+		t.Fatalf("losses %v %v", a, b)
+	}
+	for i := range a {
+		if d := math.Abs(a[i]-b[i]) / a[i]; d > 1e-5 {
+			t.Errorf("step %d: loss %v (one sequence) vs %v (data-parallel path)", i+1, a[i], b[i])
+		}
+	}
+}
+
+func readLosses(t *testing.T, run string) []float64 {
+	f, err := os.Open(filepath.Join(run, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var l []float64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r Record
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Kind == "step" {
+			l = append(l, r.Loss)
+		}
+	}
+	return l
 }

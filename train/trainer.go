@@ -89,6 +89,7 @@ type Trainer struct {
 	// an epoch resumed midway reports the mean an uninterrupted run would.
 	epochLoss  float64
 	epochSteps int
+	dist       *distState
 }
 
 // NewTrainer builds the graph for cfg on s's device with fresh or given weights.
@@ -277,6 +278,15 @@ func (t *Trainer) record(i int, timed bool) *vk.Seq {
 	k.L2NormalizeBackward(s, n2, D, z, t.b.norms.All(), dz, d.Grad(g.Output))
 	d.RecordBackward(s)
 	s.Label("nonfinite")
+	t.recordUpdate(s)
+	return s
+}
+
+// recordUpdate records the non-finite check of the gradients, the optimizer
+// step and the check of its result.
+func (t *Trainer) recordUpdate(s *vk.Seq) {
+	g, k, d := t.G, t.S.K, t.Dev
+	s.Label("nonfinite")
 	k.NonFinite(s, g.NParams, d.Grads.All(), ops.F32(t.b.out, 2, 1))
 	s.Label("optimizer")
 	np, params, grads, segs, hyper := g.NParams, t.W.Params.All(), d.Grads.All(), t.b.segs.All(), t.b.hyper.All()
@@ -291,7 +301,6 @@ func (t *Trainer) record(i int, timed bool) *vk.Seq {
 	// An update that overflowed shows in the step that made it.
 	s.Label("nonfinite")
 	k.NonFiniteOr(s, np, params, ops.F32(t.b.out, 2, 1))
-	return s
 }
 
 // setHyper writes the step's optimizer hyperparameters.
@@ -314,6 +323,7 @@ func (t *Trainer) Close() {
 	for _, s := range t.seqs {
 		s.Close()
 	}
+	t.closeDist()
 	for _, b := range t.bufs {
 		b.Release()
 	}
@@ -353,9 +363,7 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 	if c.Steps > 0 {
 		total = c.Steps
 	}
-	if t.seqs[0] == nil {
-		t.seqs[0], t.seqs[1] = t.record(0, c.Profile), t.record(1, c.Profile)
-	}
+	t.prepareSteps()
 	for t.step < total {
 		epoch := t.step / spe
 		first := t.step % spe
@@ -382,8 +390,7 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 			lr := c.LRAt(t.step, spe, total)
 			t.setHyper(lr)
 			out := t.b.out.Float32s() // the step clears the non-finite flag itself
-			seq := t.seqs[cur]
-			if err := seq.Submit(); err != nil {
+			if err := t.submitStep(cur); err != nil {
 				return t.deviceError(err)
 			}
 			// The next batch is copied into the other staging buffer while the device works.
@@ -391,7 +398,7 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 			if i+1 < last {
 				_, nextErr = loader.Next(t.b.staging[1-cur].Float32s())
 			}
-			if err := seq.Wait(); err != nil {
+			if err := t.waitStep(cur); err != nil {
 				return t.deviceError(err)
 			}
 			if nextErr != nil {
@@ -404,6 +411,9 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 			}
 			t.step++
 			t.tracked++
+			if err := t.checkDrift(); err != nil {
+				return err
+			}
 			t.epochLoss += loss
 			t.epochSteps++
 			if testHookStep != nil {
@@ -419,12 +429,15 @@ func (t *Trainer) RunSteps(ctx context.Context, loader *augment.Loader, hooks Ho
 					return err
 				}
 			}
-			if c.Profile && t.step == 2 {
+			if c.Profile && t.step == 2 && t.dist == nil {
 				t.printProfile(log)
 			}
 			cur = 1 - cur
 		}
 		bar.Finish()
+		if c.Profile {
+			t.printDistProfile(log)
+		}
 		if ended := t.step%spe == 0 || t.step == total; ended && hooks.OnEpoch != nil {
 			e := EpochEnd{Epoch: epoch + 1, MeanLoss: t.epochLoss / float64(max(t.epochSteps, 1)), Complete: t.step%spe == 0}
 			if err := hooks.OnEpoch(e); err != nil {
@@ -491,10 +504,17 @@ func int32Bytes(v []int32) []byte {
 }
 
 // saveCheckpoint writes the run's state to dir/name atomically.
+// In a data-parallel run only rank 0 writes.
 func (t *Trainer) saveCheckpoint(name string, epoch int) error {
+	if t.rank() != 0 {
+		return nil
+	}
 	ck, err := t.Checkpoint(epoch)
 	if err != nil {
 		return err
+	}
+	if t.dist != nil {
+		ck.Meta["ranks"] = strconv.Itoa(t.ranks())
 	}
 	return t.G.Save(filepath.Join(t.Cfg.Out, name), ck)
 }

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/vkclr/vkclr/train"
+	"github.com/vkclr/vkclr/train/mpi"
 	"github.com/vkclr/vkclr/vk"
 )
 
@@ -59,6 +61,11 @@ func trainFlags(fs *pflag.FlagSet, c *train.Config) {
 }
 
 func cmdTrain(args []string) error {
+	comm, err := mpi.Init()
+	if err != nil {
+		return err
+	}
+	defer comm.Finalize()
 	// A first pass finds --preset and --resume, which decide the defaults.
 	pre := pflag.NewFlagSet("train", pflag.ContinueOnError)
 	pre.ParseErrorsAllowlist.UnknownFlags = true
@@ -70,6 +77,9 @@ func cmdTrain(args []string) error {
 
 	var cfg train.Config
 	switch {
+	case *resume != "" && comm.Rank != 0:
+		cfg = train.Presets["cifar10"] // rank 0's settings replace these
+		cfg.Out = *resume
 	case *resume != "":
 		c, err := train.LoadRun(*resume)
 		if err != nil {
@@ -90,6 +100,8 @@ func cmdTrain(args []string) error {
 	fs.String("resume", "", "continue the run in this folder exactly where its last checkpoint left it")
 	trainFlags(fs, &cfg)
 	timeout := fs.Duration("device-timeout", 0, "report the device as hung when one step takes longer than this (default VKCLR_DEVICE_TIMEOUT, else 10m; 2h on a CPU driver)")
+	var df distFlags
+	bindDistFlags(fs, &cfg, &df)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -106,6 +118,15 @@ func cmdTrain(args []string) error {
 		// Read by vk.Open, which every command's session goes through.
 		os.Setenv("VKCLR_DEVICE_TIMEOUT", timeout.String())
 	}
+	isResume, log := *resume != "", io.Writer(os.Stderr)
+	if comm.Size > 1 {
+		l, cleanup, err := distSetup(comm, &cfg, &isResume, df)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		log = l
+	}
 	validate := cfg.VkValidate || vk.ValidationFromEnv()
 	s, err := train.OpenSession(cfg.Device, validate)
 	if err != nil {
@@ -114,9 +135,15 @@ func cmdTrain(args []string) error {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	res, err := train.Run(ctx, s, cfg, *resume != "", os.Stderr)
+	res, err := train.Run(train.WithComm(ctx, comm), s, cfg, isResume, log)
 	if err != nil {
+		if comm.Size > 1 {
+			return fmt.Errorf("rank %d of %d: %w", comm.Rank, comm.Size, err)
+		}
 		return err
+	}
+	if comm.Rank != 0 {
+		return nil
 	}
 	fmt.Printf("trained %d steps in %s; checkpoint %s\n", res.Steps, res.Wall.Round(1e9), res.Checkpoint)
 	return nil

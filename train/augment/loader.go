@@ -19,6 +19,11 @@ type LoaderOptions struct {
 	Workers  int    // goroutines making views; 0 means GOMAXPROCS
 	DropLast bool   // skip the last, smaller batch of an epoch
 	Prefetch int    // batches prepared ahead; 0 means 2 (double buffering)
+	// Parts > 1 makes this loader one of Parts ranks of a data-parallel run:
+	// each step it gives images [Part*Batch/Parts, (Part+1)*Batch/Parts) of
+	// the global batch of Batch images, so the ranks' batches together are
+	// the single-process batch (every view keyed by its image as there).
+	Part, Parts int
 }
 
 // Loader turns a Dataset into batches of SimCLR view pairs. Call Epoch to
@@ -82,6 +87,8 @@ func NewLoader(d *data.Dataset, cfg Config, opts LoaderOptions) (*Loader, error)
 		return nil, fmt.Errorf("augment: batch %d, want > 0", opts.Batch)
 	case opts.OutC < d.C:
 		return nil, fmt.Errorf("augment: %d output channels for %d-channel %s, want >= %d", opts.OutC, d.C, d.Name, d.C)
+	case opts.Parts > 1 && (opts.Batch%opts.Parts != 0 || !opts.DropLast || opts.Part < 0 || opts.Part >= opts.Parts):
+		return nil, fmt.Errorf("augment: part %d of %d of a batch of %d: the batch must split evenly and the last, smaller batch be dropped", opts.Part, opts.Parts, opts.Batch)
 	case d.N == 0 || (opts.DropLast && d.N < opts.Batch):
 		return nil, fmt.Errorf("augment: %s has %d images, too few for one batch of %d", d.Name, d.N, opts.Batch)
 	}
@@ -182,7 +189,11 @@ func (l *Loader) produce(epoch int, perm []int, ready chan<- *batch, stop <-chan
 		case <-stop:
 			return
 		}
-		b.idx = append(b.idx[:0], perm[s*B:min((s+1)*B, len(perm))]...)
+		lo, hi := s*B, min((s+1)*B, len(perm))
+		if l.opts.Parts > 1 {
+			lo, hi = lo+l.opts.Part*B/l.opts.Parts, lo+(l.opts.Part+1)*B/l.opts.Parts
+		}
+		b.idx = append(b.idx[:0], perm[lo:hi]...)
 		b.n = len(b.idx)
 		items := 2 * b.n
 		chunk := max(1, items/(8*l.opts.Workers))

@@ -67,7 +67,10 @@ func (c *Comm) watch(what string, f func() error) error {
 		os.Exit(3)
 	})
 	defer t.Stop()
-	return f()
+	if err := f(); err != nil {
+		return fmt.Errorf("%w (rank %d of %d, %s: %s)", err, c.Rank, c.Size, c.Op, c.Lost())
+	}
+	return nil
 }
 
 // Lost says which ranks on this host are gone (their process exited) and,
