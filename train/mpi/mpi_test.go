@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,48 @@ func TestStubRefusesMpirun(t *testing.T) {
 	c, err := Init()
 	if err != nil || c.Size != 1 {
 		t.Fatalf("one rank: %v %v", c, err)
+	}
+}
+
+// TestRankBench times each collective at the sizes a training step uses
+// (BENCHMARKS.md): run as ranks with VKCLR_MPI_BENCH=1, e.g.
+// mpirun -np 2 mpi.test -test.run TestRankBench -test.v.
+func TestRankBench(t *testing.T) {
+	if os.Getenv("VKCLR_MPI_BENCH") == "" {
+		t.Skip("a benchmark run as ranks under mpirun with VKCLR_MPI_BENCH=1")
+	}
+	c, err := Init()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Finalize()
+	time1 := func(name string, reps int, f func() error) {
+		ds := make([]time.Duration, reps)
+		for i := range ds {
+			if err := c.Barrier(); err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.Now()
+			if err := f(); err != nil {
+				t.Fatal(err)
+			}
+			ds[i] = time.Since(t0)
+		}
+		slices.Sort(ds)
+		if c.Rank == 0 {
+			fmt.Printf("%-44s median %8.3f ms  min %8.3f ms\n", name, float64(ds[reps/2].Microseconds())/1e3, float64(ds[0].Microseconds())/1e3)
+		}
+	}
+	for _, n := range []int{1227904, 12482624} { // ResNet-18 width 16, 64: NParams with padding
+		buf := make([]float32, n)
+		time1(fmt.Sprintf("all-reduce %d floats (%.1f MB)", n, float64(4*n)/1e6), 20, func() error { return c.AllreduceSumF32(buf) })
+	}
+	for _, n := range []int{2 * 2048 / c.Size * 128, 2 * 256 / c.Size * 128} { // projections, global batch 2048, 256; D 128
+		send, recv := make([]float32, n), make([]float32, n*c.Size)
+		time1(fmt.Sprintf("all-gather %d floats per rank (%.2f MB)", n, float64(4*n)/1e6), 20, func() error { return c.AllgatherF32(send, recv) })
+	}
+	for _, ch := range []int{16, 64, 512} { // batchnorm statistics: (2, C) float64
+		send, recv := make([]float64, 2*ch), make([]float64, 2*ch*c.Size)
+		time1(fmt.Sprintf("all-gather %d float64 per rank (batchnorm, C=%d)", 2*ch, ch), 200, func() error { return c.AllgatherF64(send, recv) })
 	}
 }
