@@ -261,7 +261,7 @@ func TestDistOneRankMatchesStep(t *testing.T) {
 	cfg := Presets["demo"]
 	cfg.Data, cfg.DataDir, cfg.Subset, cfg.Steps, cfg.BatchSize, cfg.LogEvery = "cifar10", dir, 16, 3, 8, 1
 	cfg.Model = model.Config{Arch: "resnet18", Width: 4, Stem: "cifar", InChannels: 3, ImageSize: 16, ProjHidden: 8, ProjDim: 4}
-	losses := func(dist bool) []float64 {
+	run := func(dist bool) []float64 {
 		distAlone = dist
 		defer func() { distAlone = false }()
 		c := cfg
@@ -270,9 +270,9 @@ func TestDistOneRankMatchesStep(t *testing.T) {
 		if _, err := Run(WithComm(context.Background(), one), s, c, false, io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		return readLosses(t, c.Out)
+		return losses(t, c.Out)
 	}
-	a, b := losses(false), losses(true)
+	a, b := run(false), run(true)
 	if len(a) != 3 || len(b) != 3 {
 		t.Fatalf("losses %v %v", a, b)
 	}
@@ -281,21 +281,4 @@ func TestDistOneRankMatchesStep(t *testing.T) {
 			t.Errorf("step %d: loss %v (one sequence) vs %v (data-parallel path)", i+1, a[i], b[i])
 		}
 	}
-}
-
-func readLosses(t *testing.T, run string) []float64 {
-	f, err := os.Open(filepath.Join(run, MetricsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var l []float64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r Record
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Kind == "step" {
-			l = append(l, r.Loss)
-		}
-	}
-	return l
 }
