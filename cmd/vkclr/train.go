@@ -65,7 +65,21 @@ func cmdTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer comm.Finalize()
+	err = trainRank(comm, args)
+	if err != nil && comm.Size > 1 {
+		// MPI_Finalize would wait for ranks still inside a collective:
+		// end the whole job instead, after saying why.
+		fmt.Fprintf(os.Stderr, "vkclr train: %v\n", err)
+		comm.Abort(1)
+	}
+	if ferr := comm.Finalize(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// trainRank is `vkclr train` for this process, alone or as one rank of comm.
+func trainRank(comm *mpi.Comm, args []string) error {
 	// A first pass finds --preset and --resume, which decide the defaults.
 	pre := pflag.NewFlagSet("train", pflag.ContinueOnError)
 	pre.ParseErrorsAllowlist.UnknownFlags = true
