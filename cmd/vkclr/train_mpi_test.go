@@ -74,7 +74,7 @@ func mpiCommand(t *testing.T, np int, args ...string) *exec.Cmd {
 func tinyMPIRun(dir, out string, steps int) []string {
 	return []string{"train", "--data", "cifar10", "--data-dir", dir, "--out", out, "--arch", "resnet18", "--width", "8",
 		"--image-size", "16", "--proj-hidden", "16", "--proj-dim", "8", "--batch-size", "64", "--steps", fmt.Sprint(steps),
-		"--optimizer", "sgd", "--lr", "0.1", "--warmup-epochs", "0", "--log-every", "1", "--check-every", "1"}
+		"--optimizer", "sgd", "--lr", "0.05", "--warmup-epochs", "0", "--log-every", "1", "--check-every", "1"}
 }
 
 // stepLosses reads a run's per-step losses.
