@@ -17,7 +17,6 @@ func init() {
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
 	}
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
-	register("conv2d_wsum", kernelDef{module: "conv2d_wsum", bindings: storage(2), push: 4 * 4, spec: local1D})
 }
 
 // convPush is the part of shaders/conv2d_common.glsl's push block that is not the shape.
@@ -271,6 +270,6 @@ func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scrat
 		if !ok || !ok2 {
 			panic(fmt.Sprintf("ops.Conv2DBackwardWeight: %d partial sums of %d float32s exceed one storage binding", total, rsck))
 		}
-		k.dispatch1D(s, "conv2d_wsum", rsck, vk.Push(rsck, total, soff, doff), sb, db)
+		k.dispatch1D(s, "colsum", rsck, vk.Push(rsck, total, soff, doff), sb, db)
 	}
 }

@@ -45,11 +45,10 @@ func TestPushBlocksMatch(t *testing.T) {
 		t.Errorf("convPush encodes %d bytes, block is %d", got, convPushSize)
 	}
 	for src, kernels := range map[string][]string{
-		"conv2d_common.glsl":    {"conv2d_fwd_cpu_v4", "conv2d_bwd_data_cpu_s", "conv2d_bwd_weight_gpu"},
-		"gemm_cpu.comp":         {"gemm_cpu_nn", "gemm_cpu_tt_s"},
-		"gemm_gpu.comp":         {"gemm_gpu"},
-		"linear_bias_grad.comp": {"linear_bias_grad"},
-		"conv2d_wsum.comp":      {"conv2d_wsum"},
+		"conv2d_common.glsl": {"conv2d_fwd_cpu_v4", "conv2d_bwd_data_cpu_s", "conv2d_bwd_weight_gpu"},
+		"gemm_cpu.comp":      {"gemm_cpu_nn", "gemm_cpu_tt_s"},
+		"gemm_gpu.comp":      {"gemm_gpu"},
+		"colsum.comp":        {"colsum"},
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "shaders", src))
 		if err != nil {

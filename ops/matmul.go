@@ -22,7 +22,6 @@ func init() {
 		register("gemm_cpu_"+t+"_s", kernelDef{module: "gemm_cpu_" + t + "_s", bindings: tex1, push: 12 * 4, spec: cpuLocal})
 	}
 	register("gemm_gpu", kernelDef{module: "gemm_gpu", bindings: storage(4), push: 13 * 4, spec: gpuLocal})
-	register("linear_bias_grad", kernelDef{module: "linear_bias_grad", bindings: storage(2), push: 4 * 4, spec: local1D})
 }
 
 func storage(n int) []vk.DescKind {
@@ -250,6 +249,6 @@ func (k *Kernels) LinearBackward(s *vk.Seq, p ref.Linear, x, w, dy, dx, dw, db v
 		if !ok1 || !ok2 {
 			panic("ops: LinearBackward: dy too large to bind; split the batch")
 		}
-		k.dispatch1D(s, "linear_bias_grad", p.O, vk.Push(p.N, p.O, dyoff, dboff), dyb, dbb)
+		k.dispatch1D(s, "colsum", p.O, vk.Push(p.O, p.N, dyoff, dboff), dyb, dbb)
 	}
 }

@@ -2,7 +2,7 @@
 // Rows are the R*S*C taps (r, s, c), columns the K channels, the reduction the output pixels (n, p, q):
 // dw[r,s,c,k] = sum x[n, p*st-pad+r, q*st-pad+s, c] * dy[n,p,q,k]. Chunk z (a range of rowsPerChunk
 // output rows (n, p)) writes its 8x8 register tiles to slice z of the partial buffer (or straight to dw
-// when there is one chunk); conv2d_wsum adds the slices in a fixed order. A chunk is reduced in blocks
+// when there is one chunk); colsum adds the slices in a fixed order. A chunk is reduced in blocks
 // of rows, one dispatch each, the first writing and the others adding to the slice: a block's x and dy
 // stay in the cache while every tile passes over them (lavapipe runs a workgroup's subgroups one after
 // another, so without blocks each of them would stream the whole chunk from memory). vec4 loads along c (x) and k

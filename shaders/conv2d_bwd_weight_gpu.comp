@@ -1,6 +1,6 @@
 // conv2d_bwd_weight_gpu.comp: partial dw (R, S, C, K) over one chunk of the reduction, with shared-memory
 // tiles (gemm_gpu.glsl): rows the R*S*C taps, columns K, reduction the chunk's output pixels (n, p, q).
-// Chunk z writes slice z of the partial buffer (or dw itself when there is one chunk); conv2d_wsum adds
+// Chunk z writes slice z of the partial buffer (or dw itself when there is one chunk); colsum adds
 // the slices in a fixed order. Blocks of a chunk in later dispatches add to the slice (accumulate).
 // With C % 4 == 0 four consecutive rows are channels c..c+3 of one tap (a vec4 of x); with K % 4 == 0
 // four consecutive columns a vec4 of dy.
