@@ -26,12 +26,16 @@ type Tol struct {
 // Buf is one buffer an op touches. Data is its initial contents (nil for a
 // pure output, which starts as NaN so an unwritten element fails); Ints are
 // raw int32 contents (labels, tables), never compared; Check compares it.
+// Delta compares the change from Data (got-Data against want-Data) instead:
+// an optimizer's update is small beside the parameters it moves, and a wrong
+// term in it would hide in the parameters' tolerance.
 type Buf struct {
 	Name  string
 	N     int
 	Data  []float32
 	Ints  []int32
 	Check bool
+	Delta bool
 }
 
 // In, Out, InOut and Ints build Bufs.
@@ -41,6 +45,11 @@ func InOut(name string, data []float32) Buf {
 	return Buf{Name: name, N: len(data), Data: data, Check: true}
 }
 func Ints(name string, v []int32) Buf { return Buf{Name: name, N: len(v), Ints: v} }
+
+// Updated is an InOut compared by its change (Buf.Delta).
+func Updated(name string, data []float32) Buf {
+	return Buf{Name: name, N: len(data), Data: data, Check: true, Delta: true}
+}
 
 // Case is one row: the buffers, the GPU recording (b[i] binds Bufs[i]) and
 // the CPU reference, which updates the float buffers in place.
@@ -169,6 +178,9 @@ func Check(k *Kernels, c Case) (res Result) {
 		for j := range got {
 			got[j] = math.Float32frombits(raw[guard+j])
 		}
+		if b.Delta {
+			got, want[i] = delta(got, b.Data), delta(want[i], b.Data)
+		}
 		maxErr, normErr, err := Compare(got, want[i], c.Tol)
 		res.MaxErr = max(res.MaxErr, maxErr)
 		res.NormErr = max(res.NormErr, normErr)
@@ -218,6 +230,15 @@ func Compare(got, want []float32, tl Tol) (maxErr, normErr float64, err error) {
 		return maxErr, normErr, fmt.Errorf("normalized error %.3g > %.3g (%s)", normErr, tl.Nerr, tl.Why)
 	}
 	return maxErr, normErr, nil
+}
+
+// delta is x - from, each difference exact in float64 and rounded once.
+func delta(x, from []float32) []float32 {
+	d := make([]float32, len(x))
+	for j := range x {
+		d[j] = float32(float64(x[j]) - float64(from[j]))
+	}
+	return d
 }
 
 // finiteClass is 0 for a finite x, 1 for NaN, 2 for +Inf, 3 for -Inf.
