@@ -44,7 +44,9 @@ func newFlags(name, usage string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: vkclr %s\n\nFlags:\n%s", usage, fs.FlagUsages())
+		// pflag calls Usage only for -h/--help (ContinueOnError): help is what was
+		// asked for, so it goes to stdout (`vkclr train --help | less`).
+		fmt.Fprintf(os.Stdout, "Usage: vkclr %s\n\nFlags:\n%s", usage, fs.FlagUsages())
 	}
 	return fs
 }
