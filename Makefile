@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/vkclr
 
-.PHONY: all deps deps-mpi build build-mpi shaders lint test demo bench gpu-bundle clean fuzz viewer
+.PHONY: all deps deps-mpi build build-mpi shaders lint test demo bench gpu-bundle clean fuzz viewer mutate parity
 
 all: build
 
@@ -56,6 +56,17 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZRUNS)x ./train/data || exit 1; \
 	done
 	@$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZRUNS)x ./model/safetensors
+
+# Mutation check: plants each bug listed in tools/mutate/mutants.go, one at a time in a
+# copy of the tree, runs the tests that must catch it; fails if one survives (TESTING.md).
+mutate: deps
+	$(GO) run ./tools/mutate
+
+# One SimCLR step in vkclr and in PyTorch from the same weights and views, both stems:
+# loss, gradients, weights after SGD, LARS and AdamW (TESTING.md). Not in `make test`: torch is large.
+parity: deps
+	@tools/deps.sh python3-torch python3-torchvision python3-numpy
+	tools/torchref/parity.sh
 
 # The main job: pre-train the demo preset on Fashion-MNIST on the best Vulkan
 # device, then linear evaluation and kNN beside a random-init encoder and the raw pixels.
