@@ -40,6 +40,7 @@ type Mutant struct {
 func main() {
 	only := flag.String("only", "", "run only the mutants whose name matches this regexp")
 	list := flag.Bool("list", false, "print the mutants and exit")
+	check := flag.Bool("check", false, "check that every mutant still applies, and exit")
 	timeout := flag.Duration("timeout", 8*time.Minute, "time limit of one mutant's tests")
 	all := flag.Bool("all", false, "run all of each mutant's package tests, not only its -run pattern")
 	flag.Parse()
@@ -71,6 +72,24 @@ func main() {
 	root, err := gitRoot()
 	if err != nil {
 		fatal(err)
+	}
+	if *check {
+		bad := 0
+		for _, m := range ms {
+			src, err := os.ReadFile(filepath.Join(root, m.File))
+			if err == nil {
+				_, err = plant(string(src), m)
+			}
+			if err != nil {
+				fmt.Printf("%s: %v\n", m.Name, err)
+				bad++
+			}
+		}
+		fmt.Printf("mutate: %d of %d mutants apply\n", len(ms)-bad, len(ms))
+		if bad > 0 {
+			os.Exit(1)
+		}
+		return
 	}
 	tmp, err := os.MkdirTemp("", "vkclr-mutate-")
 	if err != nil {

@@ -75,7 +75,7 @@ var mutants = []Mutant{
 		Old: "(dz[o + k] - z[o + k] * zdz) / n", New: "(dz[o + k] + z[o + k] * zdz) / n",
 		Pkg: "./ops", Run: "TestOps/l2_normalize_bwd/"},
 	{Name: "ntxent-positive-index", File: "shaders/ntxent.comp",
-		Old: "pos = (i + p.N) % rows;", New: "pos = (i + p.N + 1) % rows;",
+		Old: "uint o = i * rows, pos = (i + p.N) % rows;", New: "uint o = i * rows, pos = (i + p.N + 1) % rows;",
 		Pkg: "./ops", Run: "TestOps/ntxent/"},
 	{Name: "ntxent-bwd-temperature-scale", File: "shaders/ntxent_bwd.comp",
 		Old: "acc[r][c] / p.t;", New: "acc[r][c] * p.t;",
