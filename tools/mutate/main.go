@@ -20,10 +20,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/vkclr/vkclr/shaders/manifest"
@@ -95,7 +97,16 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	defer os.RemoveAll(tmp)
+	// Removed on every exit (fatal and os.Exit skip defers), and on Ctrl-C.
+	cleanup = func() { os.RemoveAll(tmp) }
+	defer cleanup()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cleanup()
+		os.Exit(130)
+	}()
 	if err := copyTree(root, tmp); err != nil {
 		fatal(err)
 	}
@@ -137,6 +148,7 @@ func main() {
 		fmt.Printf("not planted: %s\n", strings.Join(broken, ", "))
 	}
 	if len(survived)+len(broken) > 0 {
+		cleanup()
 		os.Exit(1)
 	}
 }
@@ -288,7 +300,11 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return out.Close()
 }
 
+// cleanup removes the temporary copy once it exists.
+var cleanup = func() {}
+
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "mutate:", err)
+	cleanup()
 	os.Exit(1)
 }
