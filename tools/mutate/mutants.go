@@ -95,7 +95,7 @@ var mutants = []Mutant{
 		Old: "vk.Push(p.O, p.N, dyoff, dboff)", New: "vk.Push(p.O, p.N-1, dyoff, dboff)",
 		Pkg: "./ops", Run: "TestOps/linear_bwd/"},
 	{Name: "conv-wsum-chunks-off-by-one", File: "ops/conv2d.go",
-		Old: "vk.Push(rsck, chunks, soff, doff)", New: "vk.Push(rsck, chunks-1, soff, doff)",
+		Old: "vk.Push(rsck, total, soff, doff)", New: "vk.Push(rsck, total-1, soff, doff)",
 		Pkg: "./ops", Run: "TestOps/conv2d_bwd_weight/|TestConv2DBackwardWeightRepeats"},
 	{Name: "sum-missing-barrier", File: "ops/reduce.go",
 		Old: "\tk.dispatch1D(s, \"reduce_final\", 1,", New: "\ts.NoBarrier()\n\tk.dispatch1D(s, \"reduce_final\", 1,",
