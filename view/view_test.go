@@ -444,17 +444,24 @@ func TestViewEmbeddings(t *testing.T) {
 	}
 	click := l.Grid[7].Min.Add(image.Pt(l.Grid[7].Dx()/2, l.Grid[7].Dy()/2))
 	v := startViewer(t, display, dir, "--embeddings", "feats.safetensors", "--k", strconv.Itoa(k), "--size", fmt.Sprintf("%dx%d", W, H), "--script",
-		fmt.Sprintf("frames 2; print; shot q0.png; waitfile go; key Right; print; shot q1.png; click %d %d; print; shot q2.png; quit", click.X, click.Y))
+		fmt.Sprintf("frames 2; print; shot q0.png; waitfile go; key Right; print; shot q1.png; click %d %d; print; shot q2.png; key Down; print; shot q3.png; quit", click.X, click.Y))
 	waitShot(t, v, "q0.png")
 	checkOnScreen(t, display, v, filepath.Join(dir, "q0.png"))
 	os.WriteFile(filepath.Join(dir, "go"), nil, 0o644)
 	v.wait(t)
 
 	prints := regexp.MustCompile(`(?m)^query (\d+):(.*)$`).FindAllStringSubmatch(v.stdout.String(), -1)
-	if len(prints) != 3 {
-		t.Fatalf("want 3 query reports, got:\n%s", v.stdout.String())
+	if len(prints) != 4 {
+		t.Fatalf("want 4 query reports, got:\n%s", v.stdout.String())
 	}
-	for s, q := range []int{0, 1, 7} { // the first image, Right, the click on grid cell 7
+	cols := 0 // the grid's columns: Down moves the query one row
+	for _, r := range l.Grid {
+		if r.Min.Y == l.Grid[0].Min.Y {
+			cols++
+		}
+	}
+	// The first image, Right, the click on grid cell 7, Down (beyond the 8 queries answered so far).
+	for s, q := range []int{0, 1, 7, 7 + cols} {
 		shot := fmt.Sprintf("q%d.png", s)
 		if got, _ := strconv.Atoi(prints[s][1]); got != q {
 			t.Fatalf("%s: query %d, want %d", shot, got, q)
