@@ -146,7 +146,12 @@ func TestKill9Resume(t *testing.T) {
 	skipWithoutDevice(t)
 	dir := t.TempDir()
 	writeTinyCIFAR10(t, dir, 20)
-	const steps = 16
+	// 64 steps: each kill rolls the run back to its last checkpoint (every 4
+	// steps), and with writes slowed (every write by 150 ms, or checkpoint
+	// writes by 250 ms) an attempt of at most 1.5 s after training starts
+	// gets at most 10-24 steps further, so 5 kills land before the run ends
+	// however fast the device (16 steps let a fast run finish after 4 kills).
+	const steps = 64
 	ref := filepath.Join(dir, "ref")
 	if code := run(killArgs(dir, ref, steps)); code != 0 {
 		t.Fatalf("uninterrupted run: exit %d", code)
@@ -166,7 +171,7 @@ func TestKill9Resume(t *testing.T) {
 		}
 		// Every write slowed a little, or checkpoint writes slowed a lot, so
 		// that many kills land inside a write.
-		slow := []string{"VKCLR_TEST_SLOW_WRITES=30ms"}
+		slow := []string{"VKCLR_TEST_SLOW_WRITES=150ms"}
 		if attempt%2 == 1 {
 			slow = []string{"VKCLR_TEST_SLOW_WRITES=250ms,last.safetensors"}
 		}
