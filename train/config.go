@@ -80,7 +80,7 @@ var Presets = map[string]Config{
 	"demo": {
 		Data: "fashion-mnist", Subset: 6000,
 		Model:     model.Config{Arch: "resnet18", Width: 32, Stem: "imagenet", InChannels: 1, ImageSize: 28, ProjHidden: 64, ProjDim: 32},
-		BatchSize: 128, Epochs: 16, Optimizer: "sgd", LR: 0.3, LRScaling: "linear", WarmupEpochs: 0.5,
+		BatchSize: 128, Epochs: 10, Optimizer: "sgd", LR: 0.3, LRScaling: "linear", WarmupEpochs: 0.5,
 		WeightDecay: 5e-4, Momentum: 0.9, Temperature: 0.2, Augment: "simclr-cifar,s=0.5,scale=0.3", Seed: 1,
 		EvalEvery: 0, KNNK: 200, LogEvery: 5,
 	},
