@@ -168,8 +168,18 @@ func runMutant(tmp string, m Mutant, timeout time.Duration) (string, error) {
 		return "", err
 	}
 	defer os.WriteFile(path, orig, 0o644)
-	if strings.HasSuffix(m.File, ".comp") {
-		restore, err := compileShader(tmp, path)
+	var comps []string
+	switch {
+	case strings.HasSuffix(m.File, ".comp"):
+		comps = []string{path}
+	case strings.HasSuffix(m.File, ".glsl"):
+		// An include: recompile every shader that includes it.
+		if comps, err = includers(filepath.Dir(path), filepath.Base(path)); err != nil {
+			return "", err
+		}
+	}
+	for _, c := range comps {
+		restore, err := compileShader(tmp, c)
 		defer restore()
 		if err != nil {
 			return "", err
@@ -207,6 +217,28 @@ func plant(src string, m Mutant) (string, error) {
 		}
 	}
 	return src[:at] + m.New + src[at+len(m.Old):], nil
+}
+
+// includers lists the .comp files in dir that #include name.
+func includers(dir, name string) ([]string, error) {
+	comps, err := filepath.Glob(filepath.Join(dir, "*.comp"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range comps {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Contains(b, []byte(`#include "`+name+`"`)) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no shader includes %s", name)
+	}
+	return out, nil
 }
 
 // compileShader recompiles every variant of the shader at path into the

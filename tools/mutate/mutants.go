@@ -118,6 +118,20 @@ var mutants = []Mutant{
 		Old: `b.conv(pre+".conv2", y, planes, 3, stride, 1, planes)`, New: `b.conv(pre+".conv2", y, planes, 3, 1, 1, planes)`,
 		Pkg: "./model", Run: "TestActivationShapes"},
 
+	// Winograd minimal filtering (the transforms are shared by every direction).
+	{Name: "winograd-f4-out-drops-term", File: "shaders/conv2d_winograd.glsl",
+		Old: "o[3] = b + 8.0 * e + m[5];", New: "o[3] = b + 8.0 * e;",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_fwd/"},
+	{Name: "winograd-f2-dfilter-wrong-sign", File: "shaders/conv2d_winograd.glsl",
+		Old: "g[1] = 0.5 * (s[1] - s[2]);", New: "g[1] = 0.5 * (s[1] + s[2]);",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "winograd-f4-filter-swapped-index", File: "shaders/conv2d_winograd.glsl",
+		Old: "u[0] = 0.25 * g[0];", New: "u[0] = 0.25 * g[1];",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_data/"},
+	{Name: "winograd-in-pad-off-by-one", File: "shaders/conv2d_winograd_in.comp",
+		Old: "int h0 = int(th * MT) - int(p.pad)", New: "int h0 = int(th * MT) - int(p.pad) + 1",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_fwd/"},
+
 	// The training loop.
 	{Name: "train-lars-drops-wd", File: "train/trainer.go",
 		Old: "ops.LARSHyper(lr, c.Momentum, c.WeightDecay, ref.DefaultLARSEta)", New: "ops.LARSHyper(lr, c.Momentum, 0, ref.DefaultLARSEta)",

@@ -17,9 +17,22 @@ step's update (after - before) compared the same way, relative to the largest
 update. PyTorch runs in float64 (--float32 for float32), so the reference is
 not float32 noise itself.
 
-    /usr/bin/python3 tools/torchref/parity.py DIR [--float32]
+Two measurements say whether float32 can meet TOL at this point at all:
+  - the floor: the float64 step again from the weights times (1 + 2^-24 e),
+    e ~ N(0,1) (half a float32 ulp), two draws; each gradient's largest change
+    relative to its tensor's largest magnitude. A step whose floor is near TOL
+    is ill-conditioned (ReLU kinks and batchnorm's cancellations; 32x32 maps
+    through the cifar stem give 1e-3..7e-3): no float32 implementation, torch's
+    included, can agree with float64 to TOL there.
+  - the yardstick: torch's own float32 gradients against its float64 ones.
+AdamW's first step moves each weight by lr * g/(|g| + eps), a sign of g: where
+the reference |g| <= TOL * max|g| (a gradient we only hold to TOL cannot fix
+its sign) the weight is held to 2 lr + TOL * max|w| instead, and counted.
 
-Exit status 1 when anything is outside the tolerance.
+    /usr/bin/python3 tools/torchref/parity.py DIR [--float32] [--informational]
+
+Exit status 1 when anything is outside the tolerance, unless --informational
+(then the verdict is printed, with the floor, and the status is 0).
 """
 import json
 import struct
@@ -99,17 +112,38 @@ def lars_step(params, lr, momentum, wd, eta, nesterov):
             p -= momentum * v + lr * trust * g if nesterov else v
 
 
-def compare(name, got, want, report):
+def compare(name, got, want, report, loose=None, loose_bound=0.0):
+    """Appends (name, err, ok, note, normalized err). loose: a mask of elements
+    held only to |got - want| <= loose_bound + TOL * max|want| (AdamW's
+    undetermined signs); the rest are held to TOL * max|want|."""
     got = got.astype(np.float64)
     want = want.astype(np.float64)
     if got.shape != want.shape:
         report.append((name, float("inf"), False, f"shape {got.shape} vs {want.shape}", float("inf")))
         return
     m = np.abs(want).max()
-    err = np.abs(got - want).max() / m if m > 0 else np.abs(got).max()
+    diff = np.abs(got - want)
+    note = ""
+    ok_loose = True
+    if loose is not None and loose.any():
+        ok_loose = bool((diff[loose] <= loose_bound + TOL * m).all())
+        note = f", {int(loose.sum())} undetermined-sign elements within 2 lr: {ok_loose}"
+        diff = np.where(loose, 0.0, diff)
+    err = diff.max() / m if m > 0 else np.abs(got).max()
     nw = np.linalg.norm(want)
     nerr = np.linalg.norm(got - want) / nw if nw > 0 else 0.0
-    report.append((name, err, err <= TOL, f"(normalized {nerr:.2e})", nerr))
+    report.append((name, err, err <= TOL and ok_loose, f"(normalized {nerr:.2e}{note})", nerr))
+
+
+def perturbed_grads(fresh, x, temperature, seed):
+    """The float64 step from the weights times (1 + 2^-24 e): the floor."""
+    m = fresh()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.mul_(1 + 2.0**-24 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    ntxent(m(x), temperature).backward()
+    return {n[4:]: p.grad.detach().numpy() for n, p in m.named_parameters()}
 
 
 def main():
@@ -117,6 +151,7 @@ def main():
         sys.exit(__doc__)
     d = sys.argv[1]
     dtype = torch.float32 if "--float32" in sys.argv else torch.float64
+    informational = "--informational" in sys.argv
     step = json.load(open(f"{d}/step.json"))
     cfg = step["model"]
     if cfg["arch"] != "resnet18":
@@ -144,6 +179,14 @@ def main():
         report.append((f"loss ({opt} run: {run['loss']:.7f}, torch {loss.item():.7f})", rel, rel <= TOL, "", rel))
     for name, p in m.named_parameters():
         compare("grad " + name[4:], grads[name[4:]], p.grad.detach().numpy(), report)
+    ref = {n[4:]: p.grad.detach().numpy().copy() for n, p in m.named_parameters()}
+    floor = {}
+    if dtype == torch.float64:
+        for seed in (1, 2):
+            for n, g in perturbed_grads(fresh, x, step["temperature"], seed).items():
+                mx = np.abs(ref[n]).max()
+                f = np.abs(g - ref[n]).max() / mx if mx > 0 else 0.0
+                floor[n] = max(floor.get(n, 0.0), f)
     # The yardstick: PyTorch's own float32 gradients against the reference.
     yard = []
     if dtype == torch.float64:
@@ -178,7 +221,11 @@ def main():
                 if int(after[name]) != int(v):
                     report.append((f"{opt}: {name}", float("inf"), False, f"{int(after[name])} vs {int(v)}", float("inf")))
                 continue
-            compare(f"{opt}: {name}", after[name], v, report)
+            if opt == "adamw" and name in ref:
+                g = np.abs(ref[name])
+                compare(f"{opt}: {name}", after[name], v, report, loose=g <= TOL * g.max(), loose_bound=2 * lr)
+            else:
+                compare(f"{opt}: {name}", after[name], v, report)
         for name, _ in named:
             got, want = after[name] - init[name], sd[name] - before[name]
             m_ = np.abs(want).max()
@@ -198,6 +245,16 @@ def main():
     if yard:
         print(f"  (yardstick) torch float32 gradients vs float64: worst {max(r[1] for r in yard):.2e}, "
               f"{sum(not r[2] for r in yard)} of {len(yard)} tensors outside {TOL:g}")
+    if floor:
+        wf = max(floor.values())
+        nf = sum(f > TOL for f in floor.values())
+        verdict = "float32 can meet the tolerance here" if wf <= TOL / 10 else (
+            "ill-conditioned: float32 cannot be held to the tolerance here" if wf > TOL else "near the tolerance")
+        print(f"  (floor) float64 gradients from weights*(1+2^-24 e): worst change {wf:.2e}, "
+              f"{nf} of {len(floor)} tensors over {TOL:g}: {verdict}")
+        gr = [(r[0][5:], r[1]) for r in report if r[0].startswith("grad ")]
+        ratio = max(e / max(floor[n], 1e-12) for n, e in gr)
+        print(f"  (floor) worst vkclr gradient error / that tensor's floor: {ratio:.1f}")
     upd = {}
     for opt, name, err in updates:
         upd[opt] = max(upd.get(opt, 0.0), err)
@@ -205,8 +262,8 @@ def main():
           ", ".join(f"{o} {e:.2e}" for o, e in sorted(upd.items())))
     for name, err, _, note, _ in bad:
         print(f"  FAIL {name}: {err:.3g} {note}")
-    print("parity: " + ("FAIL" if bad else "ok"))
-    sys.exit(1 if bad else 0)
+    print("parity: " + ("FAIL" if bad else "ok") + (" (informational)" if informational else ""))
+    sys.exit(1 if bad and not informational else 0)
 
 
 if __name__ == "__main__":
