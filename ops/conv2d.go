@@ -106,13 +106,26 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 	s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
 }
 
-// cpuTiles is the register tile (rows x columns of the output per invocation) a cpu conv kernel
-// was compiled with (TM, TN in shaders/cpu_tile.glsl). lavapipe gathers every texel lane by lane,
-// so larger tiles (fewer loads per multiply-add) pay despite spilling accumulators: forward 16x16
-// was 1.2-1.5x faster than 8x8 on an AVX-512 Xeon (BENCHMARKS.md).
+// cpuTileOf is the register tile (rows x columns of the output per invocation) of each cpu kernel
+// compiled with other than cpuTile x cpuTile (TM, TN on its //!variant line; TestCPUTilesMatchShaders
+// checks the two agree). lavapipe gathers every texel lane by lane, so larger tiles (fewer loads per
+// multiply-add) pay despite spilling accumulators. Measured on an AVX-512 Xeon against 8x8
+// (`vkclr bench ops`, BENCHMARKS.md): forward 16x16 1.2-1.5x; backward data 16x16 1.15-1.2x at 16
+// and 32 channels; grad weight four pixels per trip 16x8 1.1x (16x16 lost at 16 channels: too few
+// tiles); Winograd's per-frequency GEMMs 16x8 1.2-1.35x, and its grad-weight reduction 16x16
+// 1.25-1.4x.
+var cpuTileOf = map[string][2]int{
+	"conv2d_fwd_cpu_v4":         {16, 16},
+	"conv2d_bwd_data_cpu_v4":    {16, 16},
+	"conv2d_bwd_weight_cpu_v4q": {16, 8},
+	"conv2d_winograd_gemm_nn":   {16, 8},
+	"conv2d_winograd_gemm_tn":   {16, 16},
+}
+
+// cpuTiles is the register tile a cpu kernel was compiled with.
 func cpuTiles(name string) (tm, tn int) {
-	if name == "conv2d_fwd_cpu_v4" {
-		return 16, 16
+	if t, ok := cpuTileOf[name]; ok {
+		return t[0], t[1]
 	}
 	return cpuTile, cpuTile
 }
@@ -186,7 +199,8 @@ func (k *Kernels) weightChunks(p ref.Conv2D, pieces int) (chunks, rowsPerChunk, 
 	rsck := p.R * p.S * p.C * p.K
 	var want, minPix int
 	if k.Variant == "cpu" {
-		tiles := ceilDiv(p.R*p.S*p.C, cpuTile) * ceilDiv(p.K, cpuTile)
+		tm, tn := cpuTiles("conv2d_bwd_weight_cpu_v4")
+		tiles := ceilDiv(p.R*p.S*p.C, tm) * ceilDiv(p.K, tn)
 		want, minPix = ceilDiv(2048, tiles), 2048
 	} else {
 		bm, bn, _ := gpuBlock(k.pipe("conv2d_bwd_weight_gpu"))

@@ -4,10 +4,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/shaders/manifest"
 	"github.com/vkclr/vkclr/vk"
 )
 
@@ -120,6 +122,51 @@ func TestConv2DBackwardWeightRepeats(t *testing.T) {
 			if math.Float32bits(runs[0][i]) != math.Float32bits(runs[1][i]) {
 				t.Fatalf("%s: element %d differs between runs: %v, %v", v, i, runs[0][i], runs[1][i])
 			}
+		}
+	}
+}
+
+// TestCPUTilesMatchShaders checks cpuTileOf against the TM and TN each shader variant that
+// includes cpu_tile.glsl is compiled with: a dispatcher that tiles the grid for another tile size
+// than its kernel computes leaves outputs unwritten or written twice.
+func TestCPUTilesMatchShaders(t *testing.T) {
+	srcs, err := filepath.Glob("../shaders/*.comp")
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("no shaders: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, src := range srcs {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `#include "cpu_tile.glsl"`) {
+			continue
+		}
+		vars, err := manifest.Variants(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vars {
+			name := strings.TrimSuffix(v.Output, ".spv")
+			tm, tn := cpuTile, cpuTile
+			for _, d := range v.Defines {
+				if n, ok := strings.CutPrefix(d, "-DTM="); ok {
+					tm, _ = strconv.Atoi(n)
+				}
+				if n, ok := strings.CutPrefix(d, "-DTN="); ok {
+					tn, _ = strconv.Atoi(n)
+				}
+			}
+			if gm, gn := cpuTiles(name); gm != tm || gn != tn {
+				t.Errorf("%s: compiled with TM=%d TN=%d, cpuTiles says %dx%d", name, tm, tn, gm, gn)
+			}
+			seen[name] = true
+		}
+	}
+	for name := range cpuTileOf {
+		if !seen[name] {
+			t.Errorf("cpuTileOf names %s, which no shader variant including cpu_tile.glsl compiles", name)
 		}
 	}
 }

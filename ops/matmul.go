@@ -185,7 +185,8 @@ func (k *Kernels) gemmPiece(s *vk.Seq, g gemm, a vk.Binding, aFirst int, b, bias
 			if kind == vk.TexelFloat {
 				n += "_s"
 			}
-			tilesM, tilesN := ceilDiv(g.M, cpuTile), ceilDiv(g.N, cpuTile)
+			tm, tn := cpuTiles(n)
+			tilesM, tilesN := ceilDiv(g.M, tm), ceilDiv(g.N, tn)
 			p := k.pipe(n)
 			wg := int(p.Spec[0])
 			wgn := min(tilesN, 8, wg)

@@ -158,7 +158,8 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch vk.Binding) {
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
 		vb, voff := k.scratchSpan("Winograd", scratch, uN, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
-		tilesM, tilesN := ceilDiv(T, cpuTile), ceilDiv(w.Co, cpuTile)
+		tm, tn := cpuTiles("conv2d_winograd_gemm_nn")
+		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
 		wgn := min(tilesN, 8, wg)
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
 		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
@@ -223,7 +224,8 @@ func (k *Kernels) Conv2DBackwardDataWinograd(s *vk.Seq, p ref.Conv2D, m int, dy,
 func weightPlan(m int, p ref.Conv2D, storageLimit uint64) (w wino, chunks, chunkRows int) {
 	w = fwdPlan("Conv2DBackwardWeightWinograd", m, p)
 	T := w.tiles(w.step)
-	outTiles := w.xis * ceilDiv(w.Ci, cpuTile) * ceilDiv(w.Co, cpuTile)
+	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+	outTiles := w.xis * ceilDiv(w.Ci, tm) * ceilDiv(w.Co, tn)
 	const wantTiles, minRows = 1024, 256
 	chunks = max(1, min(ceilDiv(wantTiles, outTiles), T/minRows))
 	chunks = min(chunks, max(1, int(storageLimit/uint64(4*w.filterFloats()))))
@@ -250,7 +252,8 @@ func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 		zb, zoff := k.scratchSpan("Winograd", scratch, vN, w.xis*T*w.Co, vk.TexelVec4)
 		sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
 		c := ceilDiv(T, rows)
-		per := ceilDiv(w.Ci, cpuTile) * ceilDiv(w.Co, cpuTile)
+		tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+		per := ceilDiv(w.Ci, tm) * ceilDiv(w.Co, tn)
 		gx, gy, gz := vk.Grid1D(k.Ctx, c*w.xis*per, wg)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, T*w.Ci, T*w.Co, w.Ci*w.Co,
 			voff, zoff, soff, 0, 0, w.xis, c, rows, w.xis*w.Ci*w.Co, n0 > 0), vb, zb, sb)

@@ -9,7 +9,7 @@
 #include "cpu_tile.glsl"
 #include "conv2d_common.glsl"
 //!novariant-base
-//!variant v4
+//!variant v4 -DTM=16 -DTN=16
 //!variant s -DSCALAR=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer DY; // (N, P, Q, K)

@@ -15,7 +15,7 @@
 //!novariant-base
 //!variant v4
 //!variant s -DSCALAR=1
-//!variant v4q -DQUAD=1
+//!variant v4q -DQUAD=1 -DTM=16 -DTN=8
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
 layout(set = 0, binding = 1) uniform samplerBuffer DY; // (N, P, Q, K)

@@ -8,8 +8,8 @@
 #include "common.glsl"
 #include "cpu_tile.glsl"
 //!novariant-base
-//!variant nn
-//!variant tn -DTRANS_A=1
+//!variant nn -DTM=16 -DTN=8
+//!variant tn -DTRANS_A=1 -DTM=16 -DTN=16
 
 layout(push_constant) uniform Push {
 	uint M, N, K;
