@@ -268,15 +268,18 @@ func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 }
 
 // WinogradTile is the Winograd tile (2 or 4) the model uses for direction dir ("fwd", "bwd_data",
-// "bwd_weight") of p, or 0 for the direct kernel. Only the "cpu" variant takes Winograd, and only
-// with 64 or more channels in and out: on lavapipe (`vkclr bench ops --op conv2d`, BENCHMARKS.md)
-// F(4x4,3x3) measured 1.3-4x faster than the direct kernels in every direction at ResNet-18's 3x3
-// stride-1 shapes with 64 to 512 channels, and F(2x2,3x3) slower than F(4x4,3x3) at all of them;
-// with 16 channels (width 16's layer1) Winograd lost in every direction and with 32 in forward and
-// grad weight: the transforms and the short per-frequency GEMMs cost more than the multiplies saved.
-// The gpu variant has no shared-memory Winograd kernels yet.
+// "bwd_weight") of p, or 0 for the direct kernel. Only the "cpu" variant takes Winograd: on lavapipe
+// (`vkclr bench ops --op conv2d`, BENCHMARKS.md) F(4x4,3x3) measured 1.3-4x faster than the direct
+// kernels in every direction at ResNet-18's 3x3 stride-1 shapes with 64 to 512 channels, and F(2x2,3x3)
+// slower than F(4x4,3x3) at all of them. Since the GEMMs' 16x8 and 16x16 tiles it also wins with 32
+// channels in every direction (1.2-1.7x, width 16's layer2). With 16 channels forward and backward
+// data still lose (0.8-0.85x: the transforms and the per-frequency GEMMs with a reduction of 16 cost
+// more than the multiplies saved); grad weight won (1.35x) but is left direct: with it, two AdamW
+// steps of a width-8 network strayed from their float64 replay by 0.066 (normalized, one tensor's
+// change; train.TestStepsMatchCPU holds them to 0.01). The gpu variant has no Winograd kernels yet.
 func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
-	if k.Variant != "cpu" || !WinogradOK(p) || p.C < 64 || p.K < 64 {
+	least := 32
+	if k.Variant != "cpu" || !WinogradOK(p) || p.C < least || p.K < least {
 		return 0
 	}
 	const m = 4
