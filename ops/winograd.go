@@ -272,14 +272,13 @@ func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // (`vkclr bench ops --op conv2d`, BENCHMARKS.md) F(4x4,3x3) measured 1.3-4x faster than the direct
 // kernels in every direction at ResNet-18's 3x3 stride-1 shapes with 64 to 512 channels, and F(2x2,3x3)
 // slower than F(4x4,3x3) at all of them. Since the GEMMs' 16x8 and 16x16 tiles it also wins with 32
-// channels in every direction (1.2-1.7x, width 16's layer2). With 16 channels forward and backward
-// data still lose (0.8-0.85x: the transforms and the per-frequency GEMMs with a reduction of 16 cost
+// channels in every direction (1.15-1.7x, width 16's layer2). With 16 channels forward and backward
+// data still lose (0.8-0.86x: the transforms and the per-frequency GEMMs with a reduction of 16 cost
 // more than the multiplies saved); grad weight won (1.35x) but is left direct: with it, two AdamW
 // steps of a width-8 network strayed from their float64 replay by 0.066 (normalized, one tensor's
 // change; train.TestStepsMatchCPU holds them to 0.01). The gpu variant has no Winograd kernels yet.
 func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
-	least := 32
-	if k.Variant != "cpu" || !WinogradOK(p) || p.C < least || p.K < least {
+	if k.Variant != "cpu" || !WinogradOK(p) || p.C < 32 || p.K < 32 {
 		return 0
 	}
 	const m = 4

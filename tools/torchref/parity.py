@@ -86,6 +86,17 @@ class SimCLR(torch.nn.Module):
         return self.net.projector(self.net(x))
 
 
+def load_model(cfg, init, dtype):
+    """A fresh SimCLR model in dtype with the dump's initial weights, in training mode."""
+    m = SimCLR(cfg).to(dtype)
+    sd = {"net." + k: torch.from_numpy(v) for k, v in init.items()}
+    missing, unexpected = m.load_state_dict(sd, strict=False)
+    if missing or unexpected:
+        sys.exit(f"checkpoint does not match torchvision's layout: missing {missing}, unexpected {unexpected}")
+    m.train()
+    return m
+
+
 def ntxent(h, temperature):
     z = torch.nn.functional.normalize(h, dim=1)
     n2 = z.shape[0]
@@ -162,13 +173,7 @@ def main():
     x = torch.from_numpy(views[..., :cfg["in_channels"]].transpose(0, 3, 1, 2).copy()).to(dtype)
 
     def fresh():
-        m = SimCLR(cfg).to(dtype)
-        sd = {"net." + k: torch.from_numpy(v) for k, v in init.items()}
-        missing, unexpected = m.load_state_dict(sd, strict=False)
-        if missing or unexpected:
-            sys.exit(f"checkpoint does not match torchvision's layout: missing {missing}, unexpected {unexpected}")
-        m.train()
-        return m
+        return load_model(cfg, init, dtype)
 
     report = []
     m = fresh()

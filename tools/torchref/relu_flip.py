@@ -30,14 +30,8 @@ def main():
     views = P.read_safetensors(f"{d}/views.safetensors")["views"]
     x = torch.from_numpy(views[..., :cfg["in_channels"]].transpose(0, 3, 1, 2).copy()).double()
 
-    def fresh():
-        m = P.SimCLR(cfg).double()
-        m.load_state_dict({"net." + k: torch.from_numpy(v) for k, v in init.items()}, strict=False)
-        m.train()
-        return m
-
     def step_grads(hook=None):
-        m = fresh()
+        m = P.load_model(cfg, init, torch.float64)
         rec = {}
         mod = dict(m.named_modules())[layer]
         mod.register_forward_hook(lambda _m, _i, o: rec.__setitem__("y", o.detach().clone()))
