@@ -24,6 +24,9 @@ type BenchResult struct {
 	GFLOPS  float64 // 0 when the case counts bytes
 	GBPerS  float64 // 0 when the case counts flops
 	Variant string
+	// Commands are the device commands of the median instance, in order, with their times: where
+	// an op of several passes (Winograd's transforms and GEMM, a reduction's stages) spends it.
+	Commands []vk.Timing
 }
 
 var benchMakers []func() []BenchCase
@@ -75,16 +78,21 @@ func Bench(k *Kernels, c BenchCase, reps int) (BenchResult, error) {
 	}
 	// An op may record several commands: sum per instance.
 	per := len(tm) / reps
-	var times []float64
+	type inst struct {
+		nanos float64
+		cmds  []vk.Timing
+	}
+	var insts []inst
 	for i := 0; i < reps; i++ {
 		var t float64
 		for _, x := range tm[i*per : (i+1)*per] {
 			t += x.Nanos
 		}
-		times = append(times, t)
+		insts = append(insts, inst{t, tm[i*per : (i+1)*per]})
 	}
-	sort.Float64s(times)
-	r := BenchResult{Case: c, Nanos: times[len(times)/2], Variant: k.Variant}
+	sort.SliceStable(insts, func(i, j int) bool { return insts[i].nanos < insts[j].nanos })
+	med := insts[len(insts)/2]
+	r := BenchResult{Case: c, Nanos: med.nanos, Variant: k.Variant, Commands: med.cmds}
 	if c.Flops > 0 {
 		r.GFLOPS = c.Flops / r.Nanos
 	}

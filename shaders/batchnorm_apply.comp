@@ -30,12 +30,12 @@ void main() {
 	T sc = gamma[c] * istd[c];
 #endif
 	if (p.relu != 0) {
-		for (uint r = r0; r < r1; r++) {
-			y[r * p.CG + c] = relu_fwd((LOAD(x, r * p.CG + c) - mu) * sc + b);
-		}
+#define STEP(r) y[(r) * p.CG + c] = relu_fwd((LOAD(x, (r) * p.CG + c) - mu) * sc + b);
+		FOR_ROWS(r0, r1)
+#undef STEP
 	} else {
-		for (uint r = r0; r < r1; r++) {
-			y[r * p.CG + c] = (LOAD(x, r * p.CG + c) - mu) * sc + b;
-		}
+#define STEP(r) y[(r) * p.CG + c] = (LOAD(x, (r) * p.CG + c) - mu) * sc + b;
+		FOR_ROWS(r0, r1)
+#undef STEP
 	}
 }

@@ -33,22 +33,26 @@ void main() {
 #ifndef APPLY
 	T mu = mean[c], is = istd[c];
 	T s1 = T(0.0), s2 = T(0.0);
-	for (uint r = r0; r < r1; r++) {
-		uint i = r * p.CG + c;
-		T d = LOAD(dy, i);
-		if (p.relu != 0) d = relu_mask(LOAD(y, i), d);
-		s1 += d;
-		s2 += d * ((LOAD(x, i) - mu) * is);
+#define STEP(r) { \
+		uint i = (r) * p.CG + c; \
+		T d = LOAD(dy, i); \
+		if (p.relu != 0) d = relu_mask(LOAD(y, i), d); \
+		s1 += d; \
+		s2 += d * ((LOAD(x, i) - mu) * is); \
 	}
+	FOR_ROWS(r0, r1)
+#undef STEP
 	part[2 * chunk * p.CG + c] = s1;
 	part[(2 * chunk + 1) * p.CG + c] = s2;
 #else
 	T mu = coef[c], a = coef[p.CG + c], kb = coef[2 * p.CG + c], kx = coef[3 * p.CG + c];
-	for (uint r = r0; r < r1; r++) {
-		uint i = r * p.CG + c;
-		T d = LOAD(dy, i);
-		if (p.relu != 0) d = relu_mask(LOAD(y, i), d);
-		dx[i] = a * (d - kb - (LOAD(x, i) - mu) * kx);
+#define STEP(r) { \
+		uint i = (r) * p.CG + c; \
+		T d = LOAD(dy, i); \
+		if (p.relu != 0) d = relu_mask(LOAD(y, i), d); \
+		dx[i] = a * (d - kb - (LOAD(x, i) - mu) * kx); \
 	}
+	FOR_ROWS(r0, r1)
+#undef STEP
 #endif
 }

@@ -15,12 +15,14 @@ void main() {
 	uint chunk, c, r0, r1;
 	if (!bn_chunk(flat_id(), p.M, p.CG, p.R, chunk, c, r0, r1)) return;
 	T mean = T(0.0), m2 = T(0.0);
-	for (uint r = r0; r < r1; r++) {
-		T v = LOAD(x, r * p.CG + c);
-		T d = v - mean;
-		mean += d / float(r - r0 + 1);
-		m2 += d * (v - mean);
+#define STEP(r) { \
+		T v = LOAD(x, (r) * p.CG + c); \
+		T d = v - mean; \
+		mean += d / float((r) - r0 + 1); \
+		m2 += d * (v - mean); \
 	}
+	FOR_ROWS(r0, r1)
+#undef STEP
 	part[2 * chunk * p.CG + c] = mean;
 	part[(2 * chunk + 1) * p.CG + c] = m2;
 }

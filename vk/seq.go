@@ -211,10 +211,11 @@ func (s *Seq) Wait() error {
 	}
 }
 
-// Timing is one command's device time.
+// Timing is one command's device time: its Seq label, and what ran (a pipeline's name, "copy" or
+// "fill").
 type Timing struct {
-	Label string
-	Nanos float64
+	Label, Kernel string
+	Nanos         float64
 }
 
 // Timings returns the device time of each command of the last run, in
@@ -238,7 +239,11 @@ func (s *Seq) Timings() ([]Timing, error) {
 	out := make([]Timing, len(s.cmds))
 	for i := range s.cmds {
 		d := (raw[i+1] - raw[i]) & mask
-		out[i] = Timing{Label: s.cmds[i].label, Nanos: float64(d) * c.Caps.TimestampPeriodNs}
+		kernel := map[cmdKind]string{cmdCopy: "copy", cmdFill: "fill"}[s.cmds[i].kind]
+		if p := s.cmds[i].pipe; s.cmds[i].kind == cmdDispatch && p != nil {
+			kernel = p.Name
+		}
+		out[i] = Timing{Label: s.cmds[i].label, Kernel: kernel, Nanos: float64(d) * c.Caps.TimestampPeriodNs}
 	}
 	return out, nil
 }

@@ -24,15 +24,23 @@ type benchRow struct {
 	Millis  float64 `json:"ms"`
 	GFLOPS  float64 `json:"gflops,omitempty"`
 	GBPerS  float64 `json:"gb_per_s,omitempty"`
+	// Commands: with --detail, each device command of the median instance.
+	Commands []benchCmd `json:"commands,omitempty"`
+}
+
+type benchCmd struct {
+	Kernel string  `json:"kernel"`
+	Millis float64 `json:"ms"`
 }
 
 func benchOps(args []string) error {
-	fs := newFlags("bench ops", "bench ops [--device N] [--op SUBSTR] [--json] [--reps R] [--variant cpu|gpu]")
+	fs := newFlags("bench ops", "bench ops [--device N] [--op SUBSTR] [--json] [--reps R] [--variant cpu|gpu] [--detail]")
 	device := fs.String("device", "", "device index or name substring (default: the best)")
 	opFilter := fs.String("op", "", "only rows whose op or shape contains this substring (or one of several, comma-separated)")
 	asJSON := fs.Bool("json", false, "print one JSON object per row")
 	reps := fs.Int("reps", 5, "op instances per timed run; the median is reported")
 	variant := fs.String("variant", "", "kernel style: cpu or gpu (default: from the device)")
+	detail := fs.Bool("detail", false, "also list each device command of an op (its kernel and time), from the median instance")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,6 +84,11 @@ func benchOps(args []string) error {
 			return err
 		}
 		row := benchRow{Op: bc.Op, Shape: bc.Shape, Variant: r.Variant, Device: c.Caps.Name, Millis: r.Nanos / 1e6, GFLOPS: r.GFLOPS, GBPerS: r.GBPerS}
+		if *detail {
+			for _, t := range r.Commands {
+				row.Commands = append(row.Commands, benchCmd{Kernel: t.Kernel, Millis: t.Nanos / 1e6})
+			}
+		}
 		if *asJSON {
 			if err := enc.Encode(row); err != nil {
 				return err
@@ -90,6 +103,9 @@ func benchOps(args []string) error {
 			rate = fmt.Sprintf("%.1f GB/s", r.GBPerS)
 		}
 		fmt.Printf(line, row.Op, row.Shape, fmt.Sprintf("%.3f", row.Millis), rate)
+		for _, t := range row.Commands {
+			fmt.Printf(line, "", "  "+t.Kernel, fmt.Sprintf("%.3f", t.Millis), "")
+		}
 	}
 	return nil
 }

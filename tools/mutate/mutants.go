@@ -131,6 +131,18 @@ var mutants = []Mutant{
 	{Name: "winograd-in-pad-off-by-one", File: "shaders/conv2d_winograd_in.comp",
 		Old: "int h0 = int(th * MT) - int(p.pad)", New: "int h0 = int(th * MT) - int(p.pad) + 1",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_fwd/"},
+	{Name: "winograd-wgrad-unrolled-trip-drops-row", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "[[unroll]] for (uint u = 0; u < 8; u++) ROW(k + u)", New: "[[unroll]] for (uint u = 0; u < 7; u++) ROW(k + u)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "winograd-wgrad-tail-drops-row", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "for (; k < k1; k++) ROW(k)", New: "for (; k + 1 < k1; k++) ROW(k)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "batchnorm-rows-unrolled-trip-drops-row", File: "shaders/batchnorm.glsl",
+		Old: "for (uint u_ = 0; u_ < 4; u_++)", New: "for (uint u_ = 0; u_ < 3; u_++)",
+		Pkg: "./ops", Run: "TestOps/batchnorm"},
+	{Name: "batchnorm-rows-tail-drops-row", File: "shaders/batchnorm.glsl",
+		Old: "for (; r_ < (r1); r_++) STEP(r_)", New: "for (; r_ + 1 < (r1); r_++) STEP(r_)",
+		Pkg: "./ops", Run: "TestOps/batchnorm"},
 
 	// The training loop.
 	{Name: "train-lars-drops-wd", File: "train/trainer.go",

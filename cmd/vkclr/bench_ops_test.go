@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vkclr/vkclr/vk"
+)
+
+// TestBenchOpsDetail: `vkclr bench ops --detail --json` lists the device commands of a
+// multi-pass op by kernel, and their times add up to the op's.
+func TestBenchOpsDetail(t *testing.T) {
+	if _, err := vk.Devices(); errors.Is(err, vk.ErrNoDevice) {
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	r, w, _ := os.Pipe()
+	stdout := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	code := run([]string{"bench", "ops", "--op", "peak,(w16 layer4) winograd F(2x2)", "--reps", "1", "--detail", "--json"})
+	w.Close()
+	os.Stdout = stdout
+	out := <-done
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	rows := 0
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		var row benchRow
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("%v: %s", err, sc.Text())
+		}
+		rows++
+		var sum float64
+		kernels := map[string]bool{}
+		for _, c := range row.Commands {
+			sum += c.Millis
+			kernels[c.Kernel] = true
+		}
+		if d := sum - row.Millis; d > 1e-6*row.Millis+1e-9 || d < -1e-6*row.Millis-1e-9 {
+			t.Errorf("%s %s: commands add up to %v ms, the op took %v", row.Op, row.Shape, sum, row.Millis)
+		}
+		switch row.Op {
+		case "peak":
+			if len(row.Commands) != 1 || !kernels["peak"] {
+				t.Errorf("peak: commands %+v, want one of kernel peak", row.Commands)
+			}
+		default:
+			for _, k := range []string{"conv2d_winograd_in_f2", "conv2d_winograd_gemm_nn", "conv2d_winograd_out_f2"} {
+				if !kernels[k] && strings.HasPrefix(row.Op, "conv2d_fwd") {
+					t.Errorf("%s %s: no %s among %+v", row.Op, row.Shape, k, row.Commands)
+				}
+			}
+		}
+	}
+	if rows < 4 {
+		t.Errorf("%d rows, want peak and the three directions:\n%s", rows, out)
+	}
+}
