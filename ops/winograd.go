@@ -277,21 +277,53 @@ func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // more than the multiplies saved); grad weight won (1.35x) but is left direct: with it, two AdamW
 // steps of a width-8 network strayed from their float64 replay by 0.066 (normalized, one tensor's
 // change; train.TestStepsMatchCPU holds them to 0.01). The gpu variant has no Winograd kernels yet.
+//
+// The tile follows the output size too: a map smaller than a tile is mostly padding, and the GEMMs'
+// work is tiles x (m+2)^2 per channel pair against the direct kernels' 9 x P x Q. The tile with the
+// least work is taken when it has less than the direct kernels: F(4x4) from 3x3 outputs up (7x7:
+// 4 tiles of 36 against F(2x2)'s 16 of 16), F(2x2) at 2x2 (16 against 36 and 36), the direct
+// kernels at 1x1 (9 against 16). Measured at the demo preset's maps (width 32, batch 256,
+// BENCHMARKS.md): at 2x2 F(2x2) took 3.9-5.0 ms a direction against F(4x4)'s 8.3-8.6, at 1x1 the
+// direct kernels 4.8-23 against F(4x4)'s 30-37.
 func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
 	if k.Variant != "cpu" || !WinogradOK(p) || p.C < 32 || p.K < 32 {
 		return 0
 	}
-	const m = 4
+	P, Q := p.P(), p.Q()
+	work := func(m int) int { return ceilDiv(P, m) * ceilDiv(Q, m) * (m + 2) * (m + 2) }
+	m := 4
+	if work(2) < work(4) {
+		m = 2
+	}
+	if work(m) >= 9*P*Q {
+		return 0
+	}
 	if uint64(4*k.Conv2DWinogradScratch(p, dir, m)) > k.storageLimit() {
 		return 0
 	}
 	return m
 }
 
+// singleTap reports whether only one tap (r, s) of p's filter ever meets the image, as in a padded
+// 3x3 convolution of a 1x1 map (the last stage of an ImageNet-stem ResNet on 28-32 px images):
+// then p is the 1x1 convolution q by that tap's weights, which start at element (r*S+s)*C*K of w
+// (R, S, C, K), and the other taps get no gradient.
+func singleTap(p ref.Conv2D) (q ref.Conv2D, tap int, ok bool) {
+	if p.H != 1 || p.W != 1 || p.P() != 1 || p.Q() != 1 || p.Pad >= p.R || p.Pad >= p.S {
+		return ref.Conv2D{}, 0, false
+	}
+	// Output pixel (0, 0) reads input (r - pad, s - pad): only r = s = pad is inside the 1x1 image.
+	q = ref.Conv2D{N: p.N, H: 1, W: 1, C: p.C, K: p.K, R: 1, S: 1, Stride: 1, Pad: 0}
+	return q, (p.Pad*p.S + p.Pad) * p.C * p.K, true
+}
+
 // Conv2DScratch is the scratch in float32s that Conv2DForwardAuto, Conv2DBackwardDataAuto and
 // Conv2DBackwardWeightAuto need for p on this device (at least 1).
 func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 	n := max(1, k.Conv2DWeightScratch(p))
+	if q, _, ok := singleTap(p); ok {
+		n = max(n, k.Conv2DWeightScratch(q))
+	}
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
 		if m := k.WinogradTile(p, dir); m > 0 {
 			n = max(n, k.Conv2DWinogradScratch(p, dir, m))
@@ -303,6 +335,10 @@ func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 // Conv2DForwardAuto records Conv2DForward, or its Winograd form where WinogradTile chooses it;
 // scratch holds Conv2DScratch(p) float32s from a 16-byte aligned offset.
 func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk.Binding) {
+	if q, tap, ok := singleTap(p); ok {
+		k.Conv2DForward(s, q, x, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), y)
+		return
+	}
 	if m := k.WinogradTile(p, "fwd"); m > 0 {
 		k.Conv2DForwardWinograd(s, p, m, x, w, y, scratch)
 		return
@@ -312,6 +348,10 @@ func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk
 
 // Conv2DBackwardDataAuto records Conv2DBackwardData or its Winograd form, like Conv2DForwardAuto.
 func (k *Kernels) Conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scratch vk.Binding) {
+	if q, tap, ok := singleTap(p); ok {
+		k.Conv2DBackwardData(s, q, dy, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), dx)
+		return
+	}
 	if m := k.WinogradTile(p, "bwd_data"); m > 0 {
 		k.Conv2DBackwardDataWinograd(s, p, m, dy, w, dx, scratch)
 		return
@@ -321,6 +361,12 @@ func (k *Kernels) Conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scr
 
 // Conv2DBackwardWeightAuto records Conv2DBackwardWeight or its Winograd form, like Conv2DForwardAuto.
 func (k *Kernels) Conv2DBackwardWeightAuto(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
+	if q, tap, ok := singleTap(p); ok {
+		need("Conv2DBackwardWeightAuto", "dw", dw, p.R*p.S*p.C*p.K)
+		s.Fill(F32(dw.Buf, int(dw.Off/4), p.R*p.S*p.C*p.K), 0) // the taps that never meet the image
+		k.Conv2DBackwardWeight(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+tap, q.C*q.K), scratch)
+		return
+	}
 	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {
 		k.Conv2DBackwardWeightWinograd(s, p, m, x, dy, dw, scratch)
 		return

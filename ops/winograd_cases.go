@@ -87,17 +87,20 @@ func winogradCases() []Case {
 // winogradBench: the 3x3 stride-1 rows of conv2dBench again through the Winograd kernels, under the
 // direct rows' op names so `vkclr bench ops --op conv2d_fwd` lists both; flops count the direct
 // convolution's multiply-adds, so the rates compare time for the same work.
-// The width-16 ResNet-18 at batch 2x256 gets direct rows here too (conv2dBench has width 64).
+// The width-16 ResNet-18 at batch 2x256 gets direct rows here too (conv2dBench has width 64), and so
+// does the demo preset's encoder (width 32, ImageNet stem at 28 px, batch 2x128), whose maps shrink
+// to 7x7 down to 1x1, where a 4x4 tile is mostly padding.
 func winogradBench() []BenchCase {
 	w16 := []struct {
-		hw, c, k int
-		label    string
-	}{{32, 4, 16, "w16 stem"}, {32, 16, 16, "w16 layer1"}, {16, 32, 32, "w16 layer2"}, {8, 64, 64, "w16 layer3"}, {4, 128, 128, "w16 layer4"}}
+		n, hw, c, k int
+		label       string
+	}{{512, 32, 4, 16, "w16 stem"}, {512, 32, 16, 16, "w16 layer1"}, {512, 16, 32, 32, "w16 layer2"}, {512, 8, 64, 64, "w16 layer3"}, {512, 4, 128, 128, "w16 layer4"},
+		{256, 7, 32, 32, "demo layer1"}, {256, 4, 64, 64, "demo layer2"}, {256, 2, 128, 128, "demo layer3"}, {256, 1, 256, 256, "demo layer4"}}
 	var out []BenchCase
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
 		direct := conv2dBench()
 		for _, s := range w16 {
-			b := convBench(dir, ref.Conv2D{N: 512, H: s.hw, W: s.hw, C: s.c, K: s.k, R: 3, S: 3, Stride: 1, Pad: 1}, s.label)
+			b := convBench(dir, ref.Conv2D{N: s.n, H: s.hw, W: s.hw, C: s.c, K: s.k, R: 3, S: 3, Stride: 1, Pad: 1}, s.label)
 			direct = append(direct, b)
 			out = append(out, b)
 		}

@@ -120,3 +120,34 @@ func TestWinogradPushBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradTileByMapSize: the cpu variant takes the tile with the least work for the map, and the
+// single-tap path for a padded filter on a 1x1 map (conv2dAutoShapes run each path against the
+// reference).
+func TestWinogradTileByMapSize(t *testing.T) {
+	k := kernels(t, "cpu")
+	for _, c := range []struct {
+		p      ref.Conv2D
+		m      int
+		single bool
+	}{
+		{conv2dAutoShapes[0], 0, true},
+		{conv2dAutoShapes[2], 0, true},
+		{conv2dAutoShapes[3], 2, false},
+		{conv2dAutoShapes[4], 4, false},
+		{conv2dAutoShapes[5], 4, false},
+		{conv2dAutoShapes[6], 0, false},
+		{ref.Conv2D{N: 256, H: 4, W: 4, C: 512, K: 512, R: 3, S: 3, Stride: 1, Pad: 1}, 4, false},
+		{ref.Conv2D{N: 256, H: 32, W: 32, C: 64, K: 64, R: 3, S: 3, Stride: 1, Pad: 1}, 4, false},
+		{ref.Conv2D{N: 2, H: 1, W: 1, C: 32, K: 32, R: 3, S: 3, Stride: 1, Pad: 2}, 4, false}, // a 3x3 output
+	} {
+		for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
+			if m := k.WinogradTile(c.p, dir); m != c.m {
+				t.Errorf("%s %s: tile %d, want %d", convName(c.p), dir, m, c.m)
+			}
+		}
+		if _, _, ok := singleTap(c.p); ok != c.single {
+			t.Errorf("%s: single tap %v, want %v", convName(c.p), ok, c.single)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+// Test rows of Conv2DForwardAuto, Conv2DBackwardDataAuto and Conv2DBackwardWeightAuto: the choice
+// between the direct kernels, Winograd F(2x2) and F(4x4) by map size, and the single-tap path of a
+// padded convolution of a 1x1 map, each against the full reference convolution.
+package ops
+
+import (
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+func init() { registerCases(conv2dAutoCases) }
+
+// conv2dAutoShapes: 1x1 maps (one tap of a 3x3 or 5x5 filter meets the image; C and K multiples of
+// 4 and not), a 2x2 map (F(2x2) on the cpu variant), 3x3 and 7x7 maps (F(4x4)), and 16 channels
+// (direct); batch 1 to 3.
+var conv2dAutoShapes = []ref.Conv2D{
+	{N: 3, H: 1, W: 1, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 1, W: 1, C: 5, K: 7, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 1, H: 1, W: 1, C: 32, K: 32, R: 5, S: 5, Stride: 1, Pad: 2},
+	{N: 2, H: 2, W: 2, C: 32, K: 40, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 1, H: 3, W: 3, C: 36, K: 32, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 7, W: 7, C: 32, K: 32, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 2, W: 2, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+}
+
+func conv2dAutoCases() []Case {
+	var cs []Case
+	for i, p := range conv2dAutoShapes {
+		P, Q := p.P(), p.Q()
+		nx, nw, ny := p.N*p.H*p.W*p.C, p.R*p.S*p.C*p.K, p.N*P*Q*p.K
+		seed := int64(7000 + 10*i)
+		x, w, dy := Randn(nx, seed), Randn(nw, seed+1), Randn(ny, seed+2)
+		name := convName(p)
+		scratch := func(k *Kernels) int { return k.Conv2DScratch(p) }
+		// The loosest of the kernels the dispatcher may pick: F(4x4) Winograd.
+		cs = append(cs, Case{
+			Op: "conv2d_auto_fwd", Name: name, Tol: winoTol(4, p.R*p.S*p.C),
+			Bufs: []Buf{In("x", x), In("w", w), Out("y", ny), {Name: "scratch", N: 1 << 16}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				need("conv2d_auto_fwd", "scratch", b[3], scratch(k))
+				k.Conv2DForwardAuto(s, p, b[0], b[1], b[2], b[3])
+			},
+			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DForward(p, b[0], b[1], b[2]) },
+		}, Case{
+			Op: "conv2d_auto_bwd_data", Name: name, Tol: winoTol(4, p.R*p.S*p.K),
+			Bufs: []Buf{In("dy", dy), In("w", w), Out("dx", nx), {Name: "scratch", N: 1 << 16}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				need("conv2d_auto_bwd_data", "scratch", b[3], scratch(k))
+				k.Conv2DBackwardDataAuto(s, p, b[0], b[1], b[2], b[3])
+			},
+			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardData(p, b[0], b[1], b[2]) },
+		}, Case{
+			// dw starts as NaN: a tap the single-tap path leaves unwritten fails.
+			Op: "conv2d_auto_bwd_weight", Name: name, Tol: winoTol(4, p.N*P*Q),
+			Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: 1 << 16}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				need("conv2d_auto_bwd_weight", "scratch", b[3], scratch(k))
+				k.Conv2DBackwardWeightAuto(s, p, b[0], b[1], b[2], b[3])
+			},
+			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
+		})
+	}
+	return cs
+}
