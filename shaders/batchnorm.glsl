@@ -25,7 +25,7 @@ bool bn_chunk(uint g, uint M, uint CG, uint R, out uint chunk, out uint c, out u
 }
 
 // FOR_ROWS(r0, r1) runs the macro STEP(r) for r = r0 .. r1-1 in order, four rows a trip: a loop trip
-// costs about 45 cycles on lavapipe (its per-lane loop masks), more than a row's work here. The
+// costs about 50 cycles on lavapipe (its per-lane loop masks), more than a row's work here. The
 // order of every sum is unchanged, so results stay bit-identical to the plain loop.
 #define FOR_ROWS(r0, r1) { \
 	uint r_ = (r0); \

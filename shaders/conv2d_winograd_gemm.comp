@@ -63,9 +63,10 @@ void main() {
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i / 4][i % 4], b[j / 4][j % 4], acc[i][j]); \
 	}
-	// Eight rows a trip: a loop trip costs about 45 cycles on lavapipe (the per-lane mask work of
-	// its SIMD loops), a sixth of one row's 256 multiply-adds; unrolled, the Winograd grad-weight
-	// convolutions ran 1.13-1.3x faster (BENCHMARKS.md). The order of the sums is unchanged.
+	// Eight rows a trip: a loop trip costs about 50 cycles on lavapipe (the per-lane mask work of
+	// its SIMD loops), a large part of one row's 256 multiply-adds and 8 texel loads; unrolled, the
+	// Winograd grad-weight convolutions ran 1.13-1.3x faster (BENCHMARKS.md). The order of the sums
+	// is unchanged.
 	uint k = k0;
 	for (; k + 8 <= k1; k += 8)
 		[[unroll]] for (uint u = 0; u < 8; u++) ROW(k + u)

@@ -6,10 +6,10 @@ package shaders
 // compile flags, as of the last compile.
 var sourceHashes = map[string]string{
 	"add.comp":                    "55461a8012d6ecd4820c0879dd44358ccc79cc4dc7dd7c7f164c618952c3883d",
-	"batchnorm_apply.comp":        "a96ffc41cc71e82344606f9256cc5a679b392865b1ea19af187232eae9799599",
-	"batchnorm_bwd.comp":          "66a663a85c8c96518b65bea05a5d11376f739e4e2b2f1a1da155f20d3d5f1a42",
+	"batchnorm_apply.comp":        "b538b03300a5bd8cbbf56cdce9f46f660947814f0c6b33f87244a3c29dd038d6",
+	"batchnorm_bwd.comp":          "fd70432c69bc459d90d62ca2a9b42295d7df4d90eec9b649beaae52fa05f9f2d",
 	"batchnorm_final.comp":        "3def308a8a1195a5f8b27f5f7ab3330db8b75b8611f57384eb1b98a89a881e6b",
-	"batchnorm_stats.comp":        "6457ad2e4d2577332df8080d05dc764ce1034f3a6f8c6376909609d1de7d569a",
+	"batchnorm_stats.comp":        "72ac15d6264aa9145d9dd897e4dd27a0ab0edbf1d10fde9862833754e3f45597",
 	"colsum.comp":                 "9f2ca4ce801130d498cb6f7d311d109096244399ab9f37854606d2b59b53bfe8",
 	"conv2d_bwd_data_cpu.comp":    "3df48a3d18e464b146b88b0a96a4103ff28feb3e0246a283187937b2d1153f6d",
 	"conv2d_bwd_data_gpu.comp":    "09b28321f661b41eee378cf55c2075dafdc544ce9ea0f166422fb0c5f72292e0",
@@ -18,7 +18,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_cpu.comp":         "2e7d3e598c8778b0d248614c4eac4d8691b2f383cd927a3eb512d81c6b8cf5ff",
 	"conv2d_fwd_gpu.comp":         "a8648515cfda6fd88f9064dd7042dc427c75de353b91d636a8afdb1c78e0bf7c",
 	"conv2d_winograd_filter.comp": "10966d64201074d07631b3c085e22835cb64d49f754fe67ebdf70491f3ce879e",
-	"conv2d_winograd_gemm.comp":   "f1b99464f5a214e8e4626e9d46a3a807b02deb9fda3299d84f0865d55398d173",
+	"conv2d_winograd_gemm.comp":   "ba1f5f3baf9a424dcdf083289c947238dee36e8cecc1e205ccc14ed33c100c82",
 	"conv2d_winograd_in.comp":     "1cb6e14ee7ed710bdb4564cb40adcbb8f90f9e39d2f451e296f2fe2884c69b17",
 	"conv2d_winograd_out.comp":    "b9d6b1b61d1c918bb3952f1ce51e44124fb7a29d8ca711f267a5a575e3709683",
 	"conv2d_winograd_wgrad.comp":  "b2ba78fcaa195d198f5642dfead83f67e32c798afbcd38c3100a417570de3e35",
