@@ -239,9 +239,14 @@ func (s *Seq) Timings() ([]Timing, error) {
 	out := make([]Timing, len(s.cmds))
 	for i := range s.cmds {
 		d := (raw[i+1] - raw[i]) & mask
-		kernel := map[cmdKind]string{cmdCopy: "copy", cmdFill: "fill"}[s.cmds[i].kind]
-		if p := s.cmds[i].pipe; s.cmds[i].kind == cmdDispatch && p != nil {
-			kernel = p.Name
+		var kernel string
+		switch m := s.cmds[i]; m.kind {
+		case cmdDispatch:
+			kernel = m.pipe.Name
+		case cmdCopy:
+			kernel = "copy"
+		case cmdFill:
+			kernel = "fill"
 		}
 		out[i] = Timing{Label: s.cmds[i].label, Kernel: kernel, Nanos: float64(d) * c.Caps.TimestampPeriodNs}
 	}
