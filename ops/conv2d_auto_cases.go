@@ -26,10 +26,7 @@ var conv2dAutoShapes = []ref.Conv2D{
 func conv2dAutoCases() []Case {
 	var cs []Case
 	for i, p := range conv2dAutoShapes {
-		P, Q := p.P(), p.Q()
-		nx, nw, ny := p.N*p.H*p.W*p.C, p.R*p.S*p.C*p.K, p.N*P*Q*p.K
-		seed := int64(7000 + 10*i)
-		x, w, dy := Randn(nx, seed), Randn(nw, seed+1), Randn(ny, seed+2)
+		x, w, dy, nx, nw, ny := convData(p, int64(7000+10*i))
 		name := convName(p)
 		scratch := func(k *Kernels) int { return k.Conv2DScratch(p) }
 		// The loosest of the kernels the dispatcher may pick: F(4x4) Winograd.
@@ -51,7 +48,7 @@ func conv2dAutoCases() []Case {
 			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardData(p, b[0], b[1], b[2]) },
 		}, Case{
 			// dw starts as NaN: a tap the single-tap path leaves unwritten fails.
-			Op: "conv2d_auto_bwd_weight", Name: name, Tol: winoTol(4, p.N*P*Q),
+			Op: "conv2d_auto_bwd_weight", Name: name, Tol: winoTol(4, p.N*p.P()*p.Q()),
 			Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: 1 << 16}},
 			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
 				need("conv2d_auto_bwd_weight", "scratch", b[3], scratch(k))

@@ -49,13 +49,17 @@ var conv2dShapes = []ref.Conv2D{
 	{N: 1, H: 5, W: 5, C: 136, K: 12, R: 3, S: 3, Stride: 2, Pad: 1},
 }
 
+// convData is a case's seeded x, w and dy for p, and their lengths.
+func convData(p ref.Conv2D, seed int64) (x, w, dy []float32, nx, nw, ny int) {
+	nx, nw, ny = p.N*p.H*p.W*p.C, p.R*p.S*p.C*p.K, p.N*p.P()*p.Q()*p.K
+	return Randn(nx, seed), Randn(nw, seed+1), Randn(ny, seed+2), nx, nw, ny
+}
+
 func conv2dCases() []Case {
 	var cs []Case
 	for i, p := range conv2dShapes {
 		P, Q := p.P(), p.Q()
-		nx, nw, ny := p.N*p.H*p.W*p.C, p.R*p.S*p.C*p.K, p.N*P*Q*p.K
-		seed := int64(2000 + 10*i)
-		x, w, dy := Randn(nx, seed), Randn(nw, seed+1), Randn(ny, seed+2)
+		x, w, dy, nx, nw, ny := convData(p, int64(2000+10*i))
 		name := convName(p)
 		// Partial sums: at most one chunk per output row (n, p), whatever the device chooses.
 		maxScratch := p.N * P * nw

@@ -50,9 +50,7 @@ func winogradCases() []Case {
 	var cs []Case
 	for i, p := range winogradShapes {
 		P, Q := p.P(), p.Q()
-		nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*P*Q*p.K
-		seed := int64(5000 + 10*i)
-		x, w, dy := Randn(nx, seed), Randn(nw, seed+1), Randn(ny, seed+2)
+		x, w, dy, nx, nw, ny := convData(p, int64(5000+10*i)) // 3x3 filters: nw = 9*C*K
 		for _, m := range []int{2, 4} {
 			name := fmt.Sprintf("%s_f%d", convName(p), m)
 			fwd, data := fwdPlan("", m, p), dataPlan("", m, p)
