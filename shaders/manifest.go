@@ -31,7 +31,7 @@ var sourceHashes = map[string]string{
 	"ntxent_bwd.comp":             "6b25668b596fadb1bae1a601b251dde4b0d85c1faa76b3221d3e15a1b046e413",
 	"optim.comp":                  "f6732ae74fdd42b2603c55adc130fcffdbb0e634be9591c4257e49b4caf0d6a9",
 	"optim_norms.comp":            "ab846cd734b62355f0785300a335cbe311837c881e8004316cf73ee00708265f",
-	"peak.comp":                   "2b11415b59e096e4fa9affff9b55e97faff416dd229f2afb5a13a25f28f2698b",
+	"peak.comp":                   "b646b6c3698da9608945cf1a3b7d314b4c68bacfe8ce73d9b318e40f5ea4926d",
 	"reduce.comp":                 "14d79393a601bd4062d63546cc40729e634ae9dfce3e11b3c5200c32b949d2b2",
 	"relu.comp":                   "ac72468b1e635b14f4411447a70914ed0d593046f52b784706900cb98717c756",
 	"softmax_ce.comp":             "a38dc354e0c86b7ee6ad7e5eb592723e97ce7a10aa36ab1845c51e7aa98694bb",

@@ -3,9 +3,11 @@
 // that stay in registers: no memory traffic in the loop, so the rate is the device's multiply-add
 // throughput as its compiler emits it. On lavapipe that is a multiply and an add, not one fused
 // instruction: gallivm lowers ffma (its NIR options set lower_ffma32), so fma() rounds twice there.
-// The sum of the accumulators is stored so the work cannot be dropped.
+// The sum of the accumulators is stored so the work cannot be dropped. ROLLED takes one round a loop
+// trip instead of eight: the difference is what a loop trip costs.
 #version 450
 #include "common.glsl"
+//!variant rolled -DROLLED=1
 
 layout(push_constant) uniform Push {
 	uint n, iters;
@@ -21,6 +23,7 @@ void main() {
 	vec4 a1 = a0 + 1.0, a2 = a0 + 2.0, a3 = a0 + 3.0;
 	vec4 m = vec4(p.m), c = vec4(p.c);
 	uint t = 0;
+#ifndef ROLLED
 	for (; t + 8 <= p.iters; t += 8) { // eight rounds a trip, so the loop's own work is small beside them
 		[[unroll]] for (uint u = 0; u < 8; u++) {
 			a0 = fma(a0, m, c);
@@ -29,6 +32,7 @@ void main() {
 			a3 = fma(a3, m, c);
 		}
 	}
+#endif
 	for (; t < p.iters; t++) {
 		a0 = fma(a0, m, c);
 		a1 = fma(a1, m, c);
