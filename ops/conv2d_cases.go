@@ -176,7 +176,8 @@ func convBench(dir string, p ref.Conv2D, label string) BenchCase {
 }
 
 // conv2dBench: the done-when shape (64->64 3x3 at 32x32, batch 64), then the convolutions of a CIFAR
-// ResNet-18 at batch 256.
+// ResNet-18 at batch 256, and the demo preset's ImageNet stem (7x7 stride 2 on 28x28 grayscale, whose
+// one channel is padded to four, batch 2x128).
 func conv2dBench() []BenchCase {
 	c := func(n, hw, cin, cout, r, st int) ref.Conv2D {
 		return ref.Conv2D{N: n, H: hw, W: hw, C: cin, K: cout, R: r, S: r, Stride: st, Pad: r / 2}
@@ -193,6 +194,7 @@ func conv2dBench() []BenchCase {
 		{c(256, 16, 128, 128, 3, 1), "layer2"},
 		{c(256, 8, 256, 256, 3, 1), "layer3"},
 		{c(256, 4, 512, 512, 3, 1), "layer4"},
+		{c(256, 28, 4, 64, 7, 2), "demo stem"},
 	}
 	var out []BenchCase
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
