@@ -24,15 +24,9 @@ bool bn_chunk(uint g, uint M, uint CG, uint R, out uint chunk, out uint c, out u
 	return chunk < chunks;
 }
 
-// FOR_ROWS(r0, r1) runs the macro STEP(r) for r = r0 .. r1-1 in order, four rows a trip: a loop trip
-// costs about 50 cycles on lavapipe (its per-lane loop masks), more than a row's work here. The
-// order of every sum is unchanged, so results stay bit-identical to the plain loop.
-#define FOR_ROWS(r0, r1) { \
-	uint r_ = (r0); \
-	for (; r_ + 4 <= (r1); r_ += 4) \
-		[[unroll]] for (uint u_ = 0; u_ < 4; u_++) STEP(r_ + u_) \
-	for (; r_ < (r1); r_++) STEP(r_) \
-}
+// FOR_ROWS(r0, r1): the row loops of the batchnorm passes, four rows a trip (common.glsl's
+// FOR_TRIPS; 10-20% off their reductions, BENCHMARKS.md).
+#define FOR_ROWS(r0, r1) FOR_TRIPS(4, r0, r1)
 
 // relu_fwd keeps NaN (a diverged run stays visible), like ref.ReLUForward.
 float relu_fwd(float v) { return (v > 0.0 || isnan(v)) ? v : 0.0; }

@@ -56,22 +56,18 @@ void main() {
 	[[unroll]] for (uint i = 0; i < TM / 4; i++) ag[i] = abase + min(m0 + 4 * i, p.M - 4);
 	uint k0 = z * p.chunkRows, k1 = min(k0 + p.chunkRows, p.K);
 	// One row of the reduction: the outer product of a row of A^T and a row of B.
-#define ROW(k) { \
+#define STEP(k) { \
 		vec4 a[TM / 4], b[TN / 4]; \
 		[[unroll]] for (uint i = 0; i < TM / 4; i++) a[i] = ld4(A, ag[i] + (k) * p.lda); \
 		[[unroll]] for (uint j = 0; j < TN / 4; j++) b[j] = ld4(B, bg[j] + (k) * p.ldb); \
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i / 4][i % 4], b[j / 4][j % 4], acc[i][j]); \
 	}
-	// Eight rows a trip: a loop trip costs about 50 cycles on lavapipe (the per-lane mask work of
-	// its SIMD loops), a large part of one row's 256 multiply-adds and 8 texel loads; unrolled, the
-	// Winograd grad-weight convolutions ran 1.13-1.3x faster (BENCHMARKS.md). The order of the sums
-	// is unchanged.
-	uint k = k0;
-	for (; k + 8 <= k1; k += 8)
-		[[unroll]] for (uint u = 0; u < 8; u++) ROW(k + u)
-	for (; k < k1; k++) ROW(k)
-#undef ROW
+	// Eight rows a trip (common.glsl's FOR_TRIPS): a loop trip costs about 50 cycles on lavapipe, a
+	// large part of one row's 256 multiply-adds and 8 texel loads; unrolled, the Winograd grad-weight
+	// convolutions ran 1.13-1.3x faster (BENCHMARKS.md). The order of the sums is unchanged.
+	FOR_TRIPS(8, k0, k1)
+#undef STEP
 #else
 	uint ar[TM];
 	[[unroll]] for (uint i = 0; i < TM; i++) ar[i] = abase + min(m0 + i, p.M - 1) * p.lda;
