@@ -117,7 +117,7 @@ func (k *Kernels) bnGrid(p ref.BatchNorm, R int, inputs []*vk.Binding, others ..
 func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, y, mean, istd, runMean, runVar, partial vk.Binding) {
 	const op = "BatchNormForwardTrain"
 	k.bnCheck(op, p)
-	need(op, "partial", partial, k.BatchNormScratch(p))
+	partial = needHead(op, "partial", partial, k.BatchNormScratch(p))
 	if p.M < 2 {
 		panic(fmt.Sprintf("ops.%s: expected more than 1 value per channel, got M = %d", op, p.M))
 	}
@@ -189,7 +189,7 @@ func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, 
 func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, dy, gamma, mean, istd, dx, dgamma, dbeta, partial vk.Binding) {
 	const op = "BatchNormBackward"
 	k.bnCheck(op, p)
-	need(op, "partial", partial, k.BatchNormScratch(p))
+	partial = needHead(op, "partial", partial, k.BatchNormScratch(p))
 	need(op, "x", x, p.M*p.C)
 	need(op, "dy", dy, p.M*p.C)
 	need(op, "dx", dx, p.M*p.C)

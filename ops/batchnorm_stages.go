@@ -27,7 +27,7 @@ func (k *Kernels) BatchNormChunks(p ref.BatchNorm) (chunks, rows int) {
 func (k *Kernels) BatchNormStats(s *vk.Seq, p ref.BatchNorm, x, partial vk.Binding) {
 	const op = "BatchNormStats"
 	k.bnCheck(op, p)
-	need(op, "partial", partial, k.BatchNormScratch(p))
+	partial = needHead(op, "partial", partial, k.BatchNormScratch(p))
 	need(op, "x", x, p.M*p.C)
 	R := k.bnRows(p.M, p.C)
 	v, cg, n := k.bnGrid(p, R, []*vk.Binding{&x}, partial)
@@ -40,7 +40,7 @@ func (k *Kernels) BatchNormStats(s *vk.Seq, p ref.BatchNorm, x, partial vk.Bindi
 func (k *Kernels) BatchNormFoldCombined(s *vk.Seq, p ref.BatchNorm, total int, partial, mean, istd, runMean, runVar vk.Binding) {
 	const op = "BatchNormFoldCombined"
 	k.bnCheck(op, p)
-	need(op, "partial", partial, 2*p.C)
+	partial = needHead(op, "partial", partial, 2*p.C)
 	for _, b := range []vk.Binding{mean, istd, runMean, runVar} {
 		need(op, "statistics", b, p.C)
 	}
@@ -63,7 +63,7 @@ func (k *Kernels) BatchNormApply(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma,
 func (k *Kernels) BatchNormBackwardStats(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, dy, mean, istd, partial vk.Binding) {
 	const op = "BatchNormBackwardStats"
 	k.bnCheck(op, p)
-	need(op, "partial", partial, k.BatchNormScratch(p))
+	partial = needHead(op, "partial", partial, k.BatchNormScratch(p))
 	need(op, "x", x, p.M*p.C)
 	need(op, "dy", dy, p.M*p.C)
 	if !o.ReLU {
@@ -80,7 +80,7 @@ func (k *Kernels) BatchNormBackwardStats(s *vk.Seq, p ref.BatchNorm, o BNOpts, x
 func (k *Kernels) BatchNormBackwardFoldCombined(s *vk.Seq, p ref.BatchNorm, total int, partial, gamma, mean, istd, dgamma, dbeta vk.Binding) {
 	const op = "BatchNormBackwardFoldCombined"
 	k.bnCheck(op, p)
-	need(op, "partial", partial, 4*p.C)
+	partial = needHead(op, "partial", partial, 4*p.C)
 	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(total, p.C, total), partial, gamma, mean, istd, dgamma, dbeta)
 }
 

@@ -23,7 +23,21 @@ func TestReductionsAreDeterministic(t *testing.T) {
 		outs   []int       // sizes of the outputs compared
 		record func(k *Kernels, s *vk.Seq, in, out []vk.Binding, ints vk.Binding)
 	}
+	// Grad weight as the im2col GEMM: three batch pieces of four images, each reduced in two chunks.
+	cv := ref.Conv2D{N: 12, H: 24, W: 23, C: 8, K: 12, R: 3, S: 3, Stride: 2, Pad: 1}
+	defer func(f int) { im2colPieceFloats = f }(im2colPieceFloats)
+	im2colPieceFloats = 4 * cv.P() * cv.Q() * 9 * cv.C
+	if k := kernels(t, "cpu"); k != nil {
+		if step, _, chunks, _ := k.im2colPlan(cv); step != 4 || chunks != 2 {
+			t.Fatalf("im2col plan: pieces of %d images in %d chunks, want 4 and 2", step, chunks)
+		}
+	}
 	for _, o := range []op{
+		{"im2col grad weight", [][]float32{Randn(cv.N*cv.H*cv.W*cv.C, 8), Randn(cv.N*cv.P()*cv.Q()*cv.K, 9)}, nil,
+			[]int{9 * cv.C * cv.K, 1 << 16},
+			func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
+				k.Conv2DBackwardWeightIm2col(s, cv, in[0], in[1], out[0], out[1])
+			}},
 		{"batchnorm", [][]float32{affine(bn.M*bn.C, 1, 0.5, 2), affine(bn.C, 2, 1, 0.2), affine(bn.C, 3, 0, 1), Randn(bn.M*bn.C, 4)}, nil,
 			[]int{bn.M * bn.C, bn.C, bn.C, bn.C, bn.C, bn.M * bn.C, bn.C, bn.C, bnScratchBound(bn)},
 			func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {

@@ -78,6 +78,14 @@ func need(op, name string, b vk.Binding, n int) {
 	}
 }
 
+// needHead is need, then b cut to its first n floats: a kernel that binds all of a shared scratch
+// buffer would otherwise bind more than it uses, past the device's range when the buffer is sized
+// for a larger op.
+func needHead(op, name string, b vk.Binding, n int) vk.Binding {
+	need(op, name, b, n)
+	return vk.Binding{Buf: b.Buf, Off: b.Off, Size: uint64(4 * n)}
+}
+
 // small rebinds a small output (a loss, a flag) from the storage-aligned
 // offset at or below it, so it may sit anywhere in a buffer; the kernel
 // adds the returned element index.

@@ -321,8 +321,14 @@ func singleTap(p ref.Conv2D) (q ref.Conv2D, tap int, ok bool) {
 // Conv2DBackwardWeightAuto need for p on this device (at least 1).
 func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 	n := max(1, k.Conv2DWeightScratch(p))
+	if k.im2colPays(p) {
+		n = max(n, k.Conv2DIm2colScratch(p))
+	}
 	if q, _, ok := singleTap(p); ok {
 		n = max(n, k.Conv2DWeightScratch(q))
+		if k.im2colPays(q) {
+			n = max(n, k.Conv2DIm2colScratch(q))
+		}
 	}
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
 		if m := k.WinogradTile(p, dir); m > 0 {
@@ -359,16 +365,27 @@ func (k *Kernels) Conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scr
 	k.Conv2DBackwardData(s, p, dy, w, dx)
 }
 
-// Conv2DBackwardWeightAuto records Conv2DBackwardWeight or its Winograd form, like Conv2DForwardAuto.
+// Conv2DBackwardWeightAuto records Conv2DBackwardWeight, its Winograd form, or its im2col GEMM
+// (im2colPays), like Conv2DForwardAuto.
 func (k *Kernels) Conv2DBackwardWeightAuto(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
 	if q, tap, ok := singleTap(p); ok {
 		need("Conv2DBackwardWeightAuto", "dw", dw, p.R*p.S*p.C*p.K)
 		s.Fill(F32(dw.Buf, int(dw.Off/4), p.R*p.S*p.C*p.K), 0) // the taps that never meet the image
-		k.Conv2DBackwardWeight(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+tap, q.C*q.K), scratch)
+		k.conv2DBackwardWeightGEMM(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+tap, q.C*q.K), scratch)
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {
 		k.Conv2DBackwardWeightWinograd(s, p, m, x, dy, dw, scratch)
+		return
+	}
+	k.conv2DBackwardWeightGEMM(s, p, x, dy, dw, scratch)
+}
+
+// conv2DBackwardWeightGEMM records the im2col GEMM where im2colPays and x and dy start on a vec4
+// texel, else the direct kernel.
+func (k *Kernels) conv2DBackwardWeightGEMM(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
+	if k.im2colPays(p) && x.Off%16 == 0 && dy.Off%16 == 0 {
+		k.Conv2DBackwardWeightIm2col(s, p, x, dy, dw, scratch)
 		return
 	}
 	k.Conv2DBackwardWeight(s, p, x, dy, dw, scratch)

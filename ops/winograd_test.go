@@ -151,3 +151,32 @@ func TestWinogradTileByMapSize(t *testing.T) {
 		}
 	}
 }
+
+// TestIm2colPieces runs the im2col grad-weight rows with batch pieces of one image and partials
+// capped at two chunks, so every row with more than one image accumulates its chunks across pieces
+// (a 1x1 stride-1 row, whose matrix is x, is cut only by the storage range).
+func TestIm2colPieces(t *testing.T) {
+	k := kernels(t, "cpu")
+	defer func(f int) { im2colPieceFloats, testStorageLimit = f, 0 }(im2colPieceFloats)
+	im2colPieceFloats = 1
+	pieced := 0
+	for i, c := range im2colCases() {
+		p := im2colShapes()[i]
+		if p.N == 1 {
+			continue
+		}
+		testStorageLimit = uint64(4 * max(2*p.R*p.S*p.C*p.K, p.P()*p.Q()*p.R*p.S*p.C, p.H*p.W*p.C, p.P()*p.Q()*p.K))
+		if step, direct, _, _ := k.im2colPlan(p); step != 1 && !direct {
+			t.Fatalf("%s: pieces of %d images, want 1", c.Name, step)
+		} else if step == 1 {
+			pieced++
+		}
+		if r := Check(k, c); r.Err != nil {
+			t.Errorf("%s/%s: %v", c.Op, c.Name, r.Err)
+		}
+	}
+	testStorageLimit = 0
+	if pieced < 10 {
+		t.Fatalf("only %d rows ran in pieces", pieced)
+	}
+}

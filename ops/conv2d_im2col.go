@@ -1,0 +1,146 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/vk"
+)
+
+// Grad weight as one GEMM over an im2col matrix, for the cpu variant.
+//
+// dw (R*S*C, K) = cols^T dy, where cols (N*P*Q, R*S*C) holds, for every output pixel, the input values
+// under each tap (zero in the padding) and dy is (N*P*Q, K) as it is. The GEMM is the Winograd path's
+// grad-weight reduction (conv2d_winograd_gemm tn: 16x16 register tiles, eight rows a loop trip) with
+// one frequency. The direct kernel (conv2d_bwd_weight_cpu) walks the same sum pixel row by pixel row,
+// a loop trip per pixel, which on lavapipe (a trip costs about 50 cycles) runs at 11-35 GFLOP/s where
+// the output map is small: the stride-2 convolutions that open ResNet stages, their 1x1 downsamples,
+// the 1x1-map layers of the demo preset, the stems (BENCHMARKS.md, "im2col").
+//
+// A 1x1 stride-1 convolution without padding needs no im2col: x is the matrix. Otherwise each batch
+// piece (at most im2colPieceFloats floats of cols, so a piece stays in the last-level cache between
+// the two passes) is laid out by conv2d_im2col, then reduced by the GEMM in chunks of rows; the chunks'
+// partial sums accumulate over the pieces in piece order and colsum adds them in chunk order, so the
+// result is bit-identical from run to run. A single chunk writes dw directly.
+
+func init() {
+	register("conv2d_im2col", kernelDef{module: "conv2d_im2col", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 12 * 4, spec: local1D})
+}
+
+// im2colPieceFloats caps the cols matrix of one batch piece.
+var im2colPieceFloats = 2 << 20
+
+// Im2colOK reports whether Conv2DBackwardWeightIm2col takes p: C and K multiples of 4 (vec4 rows).
+func Im2colOK(p ref.Conv2D) bool { return p.C%4 == 0 && p.K%4 == 0 }
+
+// im2colPays reports whether the cpu variant's grad weight of p takes Conv2DBackwardWeightIm2col over
+// the direct kernel: a 1x1 stride-1 convolution (no im2col), a strided one, or an output map of at
+// most 8x8. Measured on lavapipe (`vkclr bench ops --op bwd_weight`, BENCHMARKS.md "im2col"): 1.3-4x
+// faster on the stride-2 and 1x1 rows of ResNet-18 at CIFAR and demo sizes and at 8x8 and 4x4
+// maps; even at 16x16 stride 1; 0.7-0.93x at 32x32 stride 1, where cols is nine times x.
+func (k *Kernels) im2colPays(p ref.Conv2D) bool {
+	if k.Variant != "cpu" || !Im2colOK(p) {
+		return false
+	}
+	if uint64(4*p.P()*p.Q()*p.R*p.S*p.C) > k.storageLimit() {
+		return false // one image's cols would not fit one binding
+	}
+	oneByOne := p.R == 1 && p.S == 1 && p.Stride == 1 && p.Pad == 0
+	return oneByOne || p.Stride > 1 || p.P()*p.Q() <= 64
+}
+
+// im2colPlan is the plan of p's grad weight: images per batch piece, whether x is the matrix itself
+// (1x1, stride 1, no padding), and the chunks of rows each piece's GEMM splits into. Chunks give the
+// device enough independent 16x16 tiles (as weightPlan); they depend only on the shape.
+func (k *Kernels) im2colPlan(p ref.Conv2D) (step int, direct bool, chunks, chunkRows int) {
+	direct = p.R == 1 && p.S == 1 && p.Stride == 1 && p.Pad == 0
+	pq, rsc := p.P()*p.Q(), p.R*p.S*p.C
+	perImage := pq * rsc
+	limit := min(uint64(im2colPieceFloats), k.storageLimit()/4)
+	if direct {
+		limit = k.storageLimit() / 4
+	}
+	step = max(1, min(p.N, k.batchPieces(p), int(limit/uint64(perImage))))
+	rows := step * pq
+	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+	outTiles := ceilDiv(rsc, tm) * ceilDiv(p.K, tn)
+	const wantTiles, minRows = 1024, 256
+	chunks = max(1, min(ceilDiv(wantTiles, outTiles), rows/minRows))
+	chunks = min(chunks, max(1, int(k.storageLimit()/uint64(4*rsc*p.K))))
+	chunkRows = ceilDiv(rows, chunks)
+	return step, direct, ceilDiv(rows, chunkRows), chunkRows
+}
+
+// Conv2DIm2colScratch is the scratch in float32s Conv2DBackwardWeightIm2col needs for p: one piece's
+// cols, then the chunks' partial sums (a single chunk's only for a dw that does not start on a vec4).
+func (k *Kernels) Conv2DIm2colScratch(p ref.Conv2D) int {
+	checkConv("Conv2DIm2colScratch", p)
+	step, direct, chunks, _ := k.im2colPlan(p)
+	n := chunks * p.R * p.S * p.C * p.K
+	if !direct {
+		n += step * p.P() * p.Q() * p.R * p.S * p.C
+	}
+	return n
+}
+
+// Conv2DBackwardWeightIm2col records dw = dL/dw (overwritten) like Conv2DBackwardWeight, as the GEMM
+// cols^T dy (Im2colOK(p) must hold); scratch holds Conv2DIm2colScratch(p) float32s from a 16-byte
+// aligned offset.
+func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
+	checkConv("Conv2DBackwardWeightIm2col", p)
+	if !Im2colOK(p) {
+		panic(fmt.Sprintf("ops.Conv2DBackwardWeightIm2col: needs C and K multiples of 4 (%+v)", p))
+	}
+	step, direct, chunks, chunkRows := k.im2colPlan(p)
+	P, Q := p.P(), p.Q()
+	rsc, img, out := p.R*p.S*p.C, p.H*p.W*p.C, P*Q*p.K
+	colsN := 0
+	if !direct {
+		colsN = step * P * Q * rsc
+	}
+	need("Conv2DBackwardWeightIm2col", "scratch", scratch, k.Conv2DIm2colScratch(p))
+	// The GEMM's output: the partials in scratch, or dw itself when there is one chunk and dw starts
+	// on a vec4 (the GEMM stores vec4s).
+	cb, coff, ok := k.operand(dw, 0, rsc*p.K, vk.Storage)
+	if !ok {
+		panic("ops.Conv2DBackwardWeightIm2col: dw exceeds the storage-buffer range")
+	}
+	partials := chunks > 1 || coff%4 != 0
+	if partials {
+		cb, coff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, colsN, chunks*rsc*p.K, vk.Storage)
+	}
+	gemm := k.pipe("conv2d_winograd_gemm_tn")
+	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+	per := ceilDiv(rsc, tm) * ceilDiv(p.K, tn)
+	for n0 := 0; n0 < p.N; n0 += step {
+		n := min(step, p.N-n0)
+		rows := n * P * Q
+		var ab vk.Binding
+		var aoff int
+		if direct {
+			if ab, aoff, ok = k.operand(x, n0*img, n*img, vk.TexelVec4); !ok {
+				panic("ops.Conv2DBackwardWeightIm2col: x must start 16-byte aligned and fit the texel-buffer range")
+			}
+		} else {
+			xb, xoff, ok := k.operand(x, n0*img, n*img, vk.TexelVec4)
+			if !ok {
+				panic("ops.Conv2DBackwardWeightIm2col: x must start 16-byte aligned and fit the texel-buffer range")
+			}
+			ob, ooff := k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rsc, vk.Storage)
+			k.dispatch1D(s, "conv2d_im2col", rows*p.C/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)
+			ab, aoff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rsc, vk.TexelVec4)
+		}
+		bb, boff, ok := k.operand(dy, n0*out, n*out, vk.TexelVec4)
+		if !ok {
+			panic("ops.Conv2DBackwardWeightIm2col: dy must start 16-byte aligned and fit the texel-buffer range")
+		}
+		c := ceilDiv(rows, chunkRows)
+		gx, gy, gz := vk.Grid1D(k.Ctx, c*per, int(gemm.Spec[0]))
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(rsc, p.K, rows, rsc, p.K, p.K, rows*rsc, rows*p.K, rsc*p.K,
+			aoff, boff, coff, 0, 0, 1, c, chunkRows, rsc*p.K, n0 > 0), ab, bb, cb)
+	}
+	if partials {
+		db, doff, _ := k.operand(dw, 0, rsc*p.K, vk.Storage)
+		k.dispatch1D(s, "colsum", rsc*p.K, vk.Push(rsc*p.K, chunks, coff, doff), cb, db)
+	}
+}

@@ -1,0 +1,39 @@
+// conv2d_im2col.comp: the im2col matrix of a batch piece, for grad weight as one GEMM
+// (ops/conv2d_im2col.go): cols[(n, p, q)][(r, s, c)] = x[n, p*st - pad + r, q*st - pad + s, c], zero
+// outside the image, rows in output-pixel order, columns in the filter's (R, S, C) order so the GEMM's
+// result is dw (R, S, C, K) as it is. One invocation: one output pixel, four channels, every tap; the
+// lanes of a subgroup take consecutive channel quads of a pixel, so their stores are contiguous.
+// Needs C % 4 == 0 and offsets that are multiples of 4 (vec4 texels in, vec4 stores out).
+#version 450
+#include "common.glsl"
+
+layout(push_constant) uniform Push {
+	uint N, H, W, C; // x of the piece (N, H, W, C)
+	uint P, Q, R, S, st, pad;
+	uint inOff, outOff; // floats
+} p;
+
+layout(set = 0, binding = 0) uniform samplerBuffer X; // RGBA32F
+layout(std430, set = 0, binding = 1) writeonly buffer Cols { vec4 cols[]; }; // (N*P*Q, R*S*C/4)
+
+void main() {
+	uint c4s = p.C / 4;
+	uint i = flat_id();
+	if (i >= p.N * p.P * p.Q * c4s) return;
+	uint c = 4 * (i % c4s), row = i / c4s;
+	uint q = row % p.Q, np = row / p.Q;
+	uint pp = np % p.P, n = np / p.P;
+	int h0 = int(pp * p.st) - int(p.pad), w0 = int(q * p.st) - int(p.pad);
+	uint o = (p.outOff + row * p.R * p.S * p.C + c) / 4;
+	uint img = p.inOff + n * p.H * p.W * p.C + c;
+	for (uint r = 0; r < p.R; r++) {
+		int h = h0 + int(r);
+		bool hok = uint(h) < p.H;
+		for (uint s = 0; s < p.S; s++) {
+			int w = w0 + int(s);
+			bool ok = hok && uint(w) < p.W;
+			vec4 v = texelFetch(X, int((ok ? img + (uint(h) * p.W + uint(w)) * p.C : img) >> 2));
+			cols[o + (r * p.S + s) * c4s] = ok ? v : vec4(0.0);
+		}
+	}
+}
