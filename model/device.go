@@ -65,6 +65,11 @@ type Device struct {
 	dacts []*vk.Buffer
 	tmp   *vk.Buffer // a gradient contribution waiting to be added
 	work  *vk.Buffer // kernels' partial sums (conv weight gradient, batchnorm)
+	// keep[i], for a training conv layer i, holds its Winograd input transform from the forward
+	// pass for its grad weight (KeepFloats); unbound for the others. kept: the last recorded
+	// forward pass filled them.
+	keep  []vk.Binding
+	kept  bool
 	bytes uint64
 	bufs  []*vk.Buffer
 	// Sync, when set (EnableSync), spreads training batchnorm over several ranks.
@@ -73,11 +78,12 @@ type Device struct {
 
 // Plan is the device memory a graph needs, in bytes.
 type Plan struct {
-	Params, Grads, Activations, ActGrads, Scratch, Total uint64
+	Params, Grads, Activations, ActGrads, Scratch, Keep, Total uint64
 }
 
-// MemoryPlan computes what NewDevice allocates (optimizer state not included).
-func (g *Graph) MemoryPlan(train bool, scratchFloats int) Plan {
+// MemoryPlan computes what NewDevice allocates (optimizer state not included); keep is KeepFloats'
+// (nil: none).
+func (g *Graph) MemoryPlan(train bool, scratchFloats int, keep []int) Plan {
 	var p Plan
 	p.Params = uint64(4 * (g.NParams + g.NState))
 	maxT := 0
@@ -94,8 +100,34 @@ func (g *Graph) MemoryPlan(train bool, scratchFloats int) Plan {
 	} else {
 		p.Scratch = uint64(4 * scratchFloats)
 	}
-	p.Total = p.Params + p.Grads + p.Activations + p.ActGrads + p.Scratch
+	if train {
+		for _, n := range keep {
+			p.Keep += uint64(4 * n)
+		}
+	}
+	p.Total = p.Params + p.Grads + p.Activations + p.ActGrads + p.Scratch + p.Keep
 	return p
+}
+
+// KeepBudget caps the device memory a training graph spends keeping convolutions' Winograd input
+// transforms from the forward pass for their grad weight: layers in order, each that still fits.
+var KeepBudget uint64 = 1 << 30
+
+// KeepFloats is, for each layer of g, the float32s a training Device keeps for it
+// (ops.Conv2DKeepFloats, within KeepBudget); 0 for the rest.
+func KeepFloats(k *ops.Kernels, g *Graph) []int {
+	out := make([]int, len(g.Layers))
+	var used uint64
+	for i, l := range g.Layers {
+		if l.Kind != Conv {
+			continue
+		}
+		if n := k.Conv2DKeepFloats(l.Conv); n > 0 && used+uint64(4*n) <= KeepBudget {
+			out[i] = n
+			used += uint64(4 * n)
+		}
+	}
+	return out
 }
 
 // ScratchFloats is the largest partial-sum buffer any layer's kernels need.
@@ -158,7 +190,17 @@ func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error
 	if d.work, err = alloc("kernel scratch", ScratchFloats(k, g)); err != nil {
 		return fail(err)
 	}
+	d.keep = make([]vk.Binding, len(g.Layers))
 	if train {
+		for i, n := range KeepFloats(k, g) {
+			if n > 0 {
+				b, err := alloc("kept Winograd transform of "+g.Layers[i].Name, n)
+				if err != nil {
+					return fail(err)
+				}
+				d.keep[i] = b.All()
+			}
+		}
 		if d.Grads, err = alloc("parameter gradients", g.NParams); err != nil {
 			return fail(err)
 		}
@@ -203,12 +245,17 @@ func (d *Device) scratch() vk.Binding { return d.work.All() }
 // sequence the pass ends in: s, unless Sync cut it.
 func (d *Device) RecordForward(s *vk.Seq, train bool) *vk.Seq {
 	g, k := d.G, d.K
+	d.kept = train
 	for i, l := range g.Layers {
 		s.Label(l.Kind.String())
 		in, out := d.Act(l.In), d.Act(l.Out)
 		switch l.Kind {
 		case Conv:
-			k.Conv2DForwardAuto(s, l.Conv, in, d.param(l.W), out, d.scratch())
+			var keep vk.Binding
+			if train {
+				keep = d.keep[i]
+			}
+			k.Conv2DForwardAutoKeep(s, l.Conv, in, d.param(l.W), out, d.scratch(), keep)
 		case BN:
 			st := g.Stats[l.Stat]
 			rm, rv := d.stat(st.MeanOff, st.C), d.stat(st.VarOff, st.C)
@@ -269,7 +316,11 @@ func (d *Device) RecordBackward(s *vk.Seq) *vk.Seq {
 		switch l.Kind {
 		case Conv:
 			s.Label("conv_bwd_weight")
-			k.Conv2DBackwardWeightAuto(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch())
+			var kept vk.Binding
+			if d.kept {
+				kept = d.keep[i]
+			}
+			k.Conv2DBackwardWeightAutoKept(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch(), kept)
 			if l.In != g.Input {
 				s.Label("conv_bwd_data")
 				to, fold := dst(l.In)

@@ -10,7 +10,7 @@ import (
 
 // TestDeviceMatchesCPUWinograd runs the device-against-CPU check on a ResNet-18 wide enough that
 // the "cpu" kernels take Winograd for the 3x3 convolutions of layer3 and layer4 in every direction (it fails if none
-// does, so it keeps testing what it is named for).
+// does, so it keeps testing what it is named for), grad weight reading the forward's kept transform.
 func TestDeviceMatchesCPUWinograd(t *testing.T) {
 	c, err := vk.Open(vk.Options{Validate: true, NoPipelineCache: true})
 	if errors.Is(err, vk.ErrNoDevice) {
@@ -42,6 +42,15 @@ func TestDeviceMatchesCPUWinograd(t *testing.T) {
 	if n["fwd"] == 0 || n["bwd_data"] == 0 || n["bwd_weight"] == 0 {
 		t.Fatalf("no Winograd convolutions in some direction: %v", n)
 	}
-	t.Logf("Winograd convolutions per direction: %v", n)
+	kept := 0
+	for _, f := range KeepFloats(k, g) {
+		if f > 0 {
+			kept++
+		}
+	}
+	if kept == 0 {
+		t.Fatal("no convolution keeps its forward Winograd transform for grad weight")
+	}
+	t.Logf("Winograd convolutions per direction: %v; %d keep their input transform", n, kept)
 	compareDevice(t, k, cfg, 4)
 }

@@ -55,6 +55,18 @@ func conv2dAutoCases() []Case {
 				k.Conv2DBackwardWeightAuto(s, p, b[0], b[1], b[2], b[3])
 			},
 			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
+		}, Case{
+			// The forward leaves x's Winograd transform in keep, grad weight reads it back.
+			Op: "conv2d_auto_bwd_weight_kept", Name: name, Tol: winoTol(4, p.N*p.P()*p.Q()),
+			Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), In("w", w), {Name: "scratch", N: 1 << 16},
+				{Name: "keep", N: 1 << 16}, {Name: "y", N: ny}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				need("conv2d_auto_bwd_weight_kept", "scratch", b[4], scratch(k))
+				need("conv2d_auto_bwd_weight_kept", "keep", b[5], k.Conv2DKeepFloats(p))
+				k.Conv2DForwardAutoKeep(s, p, b[0], b[3], b[6], b[4], b[5])
+				k.Conv2DBackwardWeightAutoKept(s, p, b[0], b[1], b[2], b[4], b[5])
+			},
+			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
 		})
 	}
 	return cs

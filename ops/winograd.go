@@ -83,6 +83,10 @@ func checkWino(op string, p ref.Conv2D) {
 	}
 }
 
+// keptAt is where the transformed input of the piece from image n0 starts in a keep buffer, which
+// holds the pieces back to back (Conv2DKeepFloats).
+func (w wino) keptAt(n0 int) int { return w.xis * w.tiles(n0) * w.Ci }
+
 // tiles is the number of tiles of a piece of n images.
 func (w wino) tiles(n int) int { return n * w.TH * w.TW }
 
@@ -146,17 +150,22 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 }
 
 // winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
-// the filter transform already in scratch.
-func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch vk.Binding) {
+// the filter transform already in scratch. With keep bound, the transformed input goes there (piece
+// after piece, keptAt) instead of scratch, for the grad weight of the same convolution.
+func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding) {
 	uN, vN := w.filterFloats(), w.inFloats()
 	gemm := k.pipe("conv2d_winograd_gemm_nn")
 	wg := int(gemm.Spec[0])
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
-		k.winoIn(s, w, false, n0, n, w.H, w.W, w.Cin, w.pad, x, scratch, uN, w.Ci)
+		vbuf, vfirst := scratch, uN
+		if keep.Buf != nil {
+			vbuf, vfirst = keep, w.keptAt(n0)
+		}
+		k.winoIn(s, w, false, n0, n, w.H, w.W, w.Cin, w.pad, x, vbuf, vfirst, w.Ci)
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
-		vb, voff := k.scratchSpan("Winograd", scratch, uN, w.xis*T*w.Ci, vk.TexelVec4)
+		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
 		tm, tn := cpuTiles("conv2d_winograd_gemm_nn")
 		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
@@ -201,11 +210,19 @@ func (k *Kernels) Conv2DWinogradScratch(p ref.Conv2D, dir string, m int) int {
 // (WinogradOK), with m x m output tiles (m = 2 or 4); scratch holds at least
 // Conv2DWinogradScratch(p, "fwd", m) float32s from a 16-byte aligned offset.
 func (k *Kernels) Conv2DForwardWinograd(s *vk.Seq, p ref.Conv2D, m int, x, wt, y, scratch vk.Binding) {
+	k.conv2DForwardWinograd(s, p, m, x, wt, y, scratch, vk.Binding{})
+}
+
+// conv2DForwardWinograd is Conv2DForwardWinograd leaving x's transform in keep when it is bound.
+func (k *Kernels) conv2DForwardWinograd(s *vk.Seq, p ref.Conv2D, m int, x, wt, y, scratch, keep vk.Binding) {
 	checkWino("Conv2DForwardWinograd", p)
 	w := fwdPlan("Conv2DForwardWinograd", m, p)
 	need("Conv2DForwardWinograd", "scratch", scratch, w.filterFloats()+w.inFloats()+w.outFloats())
+	if keep.Buf != nil {
+		need("Conv2DForwardWinograd", "keep", keep, w.keptAt(w.N))
+	}
 	k.winoFilter(s, "Conv2DForwardWinograd", w, p, false, wt, scratch)
-	k.winoForward(s, w, x, y, scratch)
+	k.winoForward(s, w, x, y, scratch, keep)
 }
 
 // Conv2DBackwardDataWinograd records dx = dL/dx from dy like Conv2DBackwardData, as a Winograd forward
@@ -215,7 +232,7 @@ func (k *Kernels) Conv2DBackwardDataWinograd(s *vk.Seq, p ref.Conv2D, m int, dy,
 	w := dataPlan("Conv2DBackwardDataWinograd", m, p)
 	need("Conv2DBackwardDataWinograd", "scratch", scratch, w.filterFloats()+w.inFloats()+w.outFloats())
 	k.winoFilter(s, "Conv2DBackwardDataWinograd", w, p, true, wt, scratch)
-	k.winoForward(s, w, dy, dx, scratch)
+	k.winoForward(s, w, dy, dx, scratch, vk.Binding{})
 }
 
 // weightPlan is backward weight's plan (tiles over the output, v from x, o holding z from dy, Ci x Co
@@ -236,19 +253,32 @@ func weightPlan(m int, p ref.Conv2D, storageLimit uint64) (w wino, chunks, chunk
 // Conv2DBackwardWeightWinograd records dw = dL/dw (overwritten) like Conv2DBackwardWeight, for a
 // 3x3 stride-1 p; scratch holds Conv2DWinogradScratch(p, "bwd_weight", m) float32s.
 func (k *Kernels) Conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x, dy, dw, scratch vk.Binding) {
+	k.conv2DBackwardWeightWinograd(s, p, m, x, dy, dw, scratch, vk.Binding{})
+}
+
+// conv2DBackwardWeightWinograd is Conv2DBackwardWeightWinograd; with kept bound (what the forward
+// left there, conv2DForwardWinograd's keep), it reads x's transform from kept instead of computing it.
+func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x, dy, dw, scratch, kept vk.Binding) {
 	checkWino("Conv2DBackwardWeightWinograd", p)
 	w, chunks, rows := weightPlan(m, p, k.storageLimit())
 	vN, zN, sN := w.inFloats(), w.outFloats(), chunks*w.filterFloats()
 	need("Conv2DBackwardWeightWinograd", "scratch", scratch, vN+zN+sN)
+	if kept.Buf != nil {
+		need("Conv2DBackwardWeightWinograd", "kept", kept, w.keptAt(w.N))
+	}
 	gemm := k.pipe("conv2d_winograd_gemm_tn")
 	wg := int(gemm.Spec[0])
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
-		k.winoIn(s, w, false, n0, n, p.H, p.W, p.C, p.Pad, x, scratch, 0, w.Ci)
-		s.NoBarrier() // v and z are independent
+		vbuf, vfirst := kept, w.keptAt(n0)
+		if kept.Buf == nil {
+			vbuf, vfirst = scratch, 0
+			k.winoIn(s, w, false, n0, n, p.H, p.W, p.C, p.Pad, x, scratch, 0, w.Ci)
+			s.NoBarrier() // v and z are independent
+		}
 		k.winoIn(s, w, true, n0, n, w.P, w.Q, p.K, 0, dy, scratch, vN, w.Co)
-		vb, voff := k.scratchSpan("Winograd", scratch, 0, w.xis*T*w.Ci, vk.TexelVec4)
+		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		zb, zoff := k.scratchSpan("Winograd", scratch, vN, w.xis*T*w.Co, vk.TexelVec4)
 		sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
 		c := ceilDiv(T, rows)
@@ -341,12 +371,39 @@ func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 // Conv2DForwardAuto records Conv2DForward, or its Winograd form where WinogradTile chooses it;
 // scratch holds Conv2DScratch(p) float32s from a 16-byte aligned offset.
 func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk.Binding) {
+	k.Conv2DForwardAutoKeep(s, p, x, w, y, scratch, vk.Binding{})
+}
+
+// Conv2DKeepFloats is the size in float32s of what Conv2DForwardAutoKeep can leave for
+// Conv2DBackwardWeightAutoKept: x's Winograd transform, which grad weight would otherwise compute
+// again from x, when both directions take the same tile; 0 when there is nothing to keep. Keeping
+// it costs memory (the width-64 CIFAR ResNet-18 at 2x64 images: 0.5 GiB) for time (3-4% of that
+// step, BENCHMARKS.md).
+func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
+	if _, _, ok := singleTap(p); ok {
+		return 0
+	}
+	m := k.WinogradTile(p, "fwd")
+	if m == 0 || k.WinogradTile(p, "bwd_weight") != m {
+		return 0
+	}
+	w := fwdPlan("Conv2DKeepFloats", m, p)
+	return w.keptAt(w.N)
+}
+
+// Conv2DForwardAutoKeep is Conv2DForwardAuto that also leaves in keep, when it is bound (at least
+// Conv2DKeepFloats(p) float32s from a 16-byte aligned offset), what Conv2DBackwardWeightAutoKept of
+// the same x reads back.
+func (k *Kernels) Conv2DForwardAutoKeep(s *vk.Seq, p ref.Conv2D, x, w, y, scratch, keep vk.Binding) {
 	if q, tap, ok := singleTap(p); ok {
 		k.Conv2DForward(s, q, x, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), y)
 		return
 	}
 	if m := k.WinogradTile(p, "fwd"); m > 0 {
-		k.Conv2DForwardWinograd(s, p, m, x, w, y, scratch)
+		if k.Conv2DKeepFloats(p) == 0 {
+			keep = vk.Binding{}
+		}
+		k.conv2DForwardWinograd(s, p, m, x, w, y, scratch, keep)
 		return
 	}
 	k.Conv2DForward(s, p, x, w, y)
@@ -368,6 +425,12 @@ func (k *Kernels) Conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scr
 // Conv2DBackwardWeightAuto records Conv2DBackwardWeight, its Winograd form, or its im2col GEMM
 // (im2colPays), like Conv2DForwardAuto.
 func (k *Kernels) Conv2DBackwardWeightAuto(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch vk.Binding) {
+	k.Conv2DBackwardWeightAutoKept(s, p, x, dy, dw, scratch, vk.Binding{})
+}
+
+// Conv2DBackwardWeightAutoKept is Conv2DBackwardWeightAuto reading x's transform from kept, when it
+// is bound and Conv2DKeepFloats(p) > 0: Conv2DForwardAutoKeep of the same x left it there.
+func (k *Kernels) Conv2DBackwardWeightAutoKept(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch, kept vk.Binding) {
 	if q, tap, ok := singleTap(p); ok {
 		need("Conv2DBackwardWeightAuto", "dw", dw, p.R*p.S*p.C*p.K)
 		s.Fill(F32(dw.Buf, int(dw.Off/4), p.R*p.S*p.C*p.K), 0) // the taps that never meet the image
@@ -375,7 +438,10 @@ func (k *Kernels) Conv2DBackwardWeightAuto(s *vk.Seq, p ref.Conv2D, x, dy, dw, s
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {
-		k.Conv2DBackwardWeightWinograd(s, p, m, x, dy, dw, scratch)
+		if k.Conv2DKeepFloats(p) == 0 {
+			kept = vk.Binding{}
+		}
+		k.conv2DBackwardWeightWinograd(s, p, m, x, dy, dw, scratch, kept)
 		return
 	}
 	k.conv2DBackwardWeightGEMM(s, p, x, dy, dw, scratch)

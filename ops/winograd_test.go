@@ -180,3 +180,28 @@ func TestIm2colPieces(t *testing.T) {
 		t.Fatalf("only %d rows ran in pieces", pieced)
 	}
 }
+
+// TestWinogradKeptPieces runs the rows whose grad weight reads the forward's kept transform with
+// batch pieces of one image, so every piece's transform must land at its own place in keep.
+func TestWinogradKeptPieces(t *testing.T) {
+	k := kernels(t, "cpu")
+	defer func(f int) { winoPieceFloats = f }(winoPieceFloats)
+	winoPieceFloats = 1
+	kept := 0
+	for i, c := range conv2dAutoCases() {
+		p := conv2dAutoShapes[i/4]
+		if c.Name != convName(p) {
+			t.Fatalf("row %d is %s, not of shape %s: four rows a shape expected", i, c.Name, convName(p))
+		}
+		if c.Op != "conv2d_auto_bwd_weight_kept" || p.N == 1 || k.Conv2DKeepFloats(p) == 0 {
+			continue
+		}
+		kept++
+		if r := Check(k, c); r.Err != nil {
+			t.Errorf("%s/%s: %v", c.Op, c.Name, r.Err)
+		}
+	}
+	if kept < 2 {
+		t.Fatalf("only %d rows keep the transform in pieces", kept)
+	}
+}

@@ -68,13 +68,14 @@ func cmdModel(args []string) error {
 	fmt.Printf("parameters: encoder %s, head %s, total %s\n", millions(enc), millions(head), millions(enc+head))
 	fmt.Printf("forward: %.1f GFLOP per image\n", g.Flops()/float64(g.Batch)/1e9)
 	scratch := 0
+	var keep []int
 	if c, err := vk.Open(vk.Options{Device: *device, NoPipelineCache: true}); err == nil {
 		if k, err := ops.New(c, ops.Options{}); err == nil {
-			scratch = model.ScratchFloats(k, g)
+			scratch, keep = model.ScratchFloats(k, g), model.KeepFloats(k, g)
 		}
 		c.Close()
 	}
-	p := g.MemoryPlan(true, scratch)
+	p := g.MemoryPlan(true, scratch, keep)
 	opt := uint64(4 * g.NParams) // one momentum buffer (sgd, lars); adamw keeps two
 	fmt.Printf("device memory at batch %d (%d images per step):\n", *batch, g.Batch)
 	fmt.Printf("  parameters + statistics  %s\n", vk.FormatBytes(p.Params))
@@ -83,6 +84,7 @@ func cmdModel(args []string) error {
 	fmt.Printf("  activations              %s\n", vk.FormatBytes(p.Activations))
 	fmt.Printf("  activation gradients     %s\n", vk.FormatBytes(p.ActGrads))
 	fmt.Printf("  scratch                  %s\n", vk.FormatBytes(p.Scratch))
+	fmt.Printf("  kept Winograd transforms %s (for grad weight; model.KeepBudget)\n", vk.FormatBytes(p.Keep))
 	fmt.Printf("  peak                     %s\n", vk.FormatBytes(p.Total+opt))
 	return nil
 }

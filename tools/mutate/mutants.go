@@ -153,6 +153,13 @@ var mutants = []Mutant{
 	{Name: "im2col-chunks-not-summed", File: "ops/conv2d_im2col.go",
 		Old: "vk.Push(rsc*p.K, chunks, coff, doff)", New: "vk.Push(rsc*p.K, 1, coff, doff)",
 		Pkg: "./ops", Run: "TestOps/conv2d_im2col"},
+	// The forward's Winograd input transform kept for grad weight (Conv2DForwardAutoKeep).
+	{Name: "winograd-kept-piece-offset", File: "ops/winograd.go",
+		Old: "vbuf, vfirst := kept, w.keptAt(n0)", New: "vbuf, vfirst := kept, 0",
+		Pkg: "./ops", Run: "TestWinogradKeptPieces"},
+	{Name: "winograd-keep-not-written", File: "ops/winograd.go",
+		Old: "vbuf, vfirst = keep, w.keptAt(n0)", New: "vbuf, vfirst = scratch, uN",
+		Pkg: "./ops", Run: "TestOps/conv2d_auto_bwd_weight_kept"},
 	// FOR_TRIPS (common.glsl) runs the batchnorm row loops and the Winograd grad-weight reduction.
 	{Name: "for-trips-unrolled-trip-drops-row", File: "shaders/common.glsl",
 		Old: "for (uint u_ = 0; u_ < (U); u_++)", New: "for (uint u_ = 0; u_ + 1 < (U); u_++)",
