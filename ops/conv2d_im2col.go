@@ -35,9 +35,10 @@ func Im2colOK(p ref.Conv2D) bool { return p.C%4 == 0 && p.K%4 == 0 }
 
 // im2colPays reports whether the cpu variant's grad weight of p takes Conv2DBackwardWeightIm2col over
 // the direct kernel: a 1x1 stride-1 convolution (no im2col), a strided one, or an output map of at
-// most 8x8. Measured on lavapipe (`vkclr bench ops --op bwd_weight`, BENCHMARKS.md "im2col"): 1.3-4x
-// faster on the stride-2 and 1x1 rows of ResNet-18 at CIFAR and demo sizes and at 8x8 and 4x4
-// maps; even at 16x16 stride 1; 0.7-0.93x at 32x32 stride 1, where cols is nine times x.
+// most 8x8. Measured on lavapipe (`vkclr bench ops --op bwd_weight`, BENCHMARKS.md "im2col"): 1.2-4.3x
+// faster on the stride-2 and 1x1 rows of ResNet-18 at CIFAR and demo sizes, 1.8-2.2x at 8x8 and 4x4
+// maps of 256-512 channels (1.4x at 16x16 with 128, where Winograd runs anyway); 0.69-0.96x at 32x32
+// stride 1 with 16 and 64 channels, where cols is nine times x and costs more than the short rows.
 func (k *Kernels) im2colPays(p ref.Conv2D) bool {
 	if k.Variant != "cpu" || !Im2colOK(p) {
 		return false
