@@ -35,6 +35,9 @@ func init() {
 			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 10 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
+		if f == "f4" {
+			register("conv2d_winograd_rot", kernelDef{module: "conv2d_winograd_rot", bindings: storage(2), push: 4 * 4, spec: local1D})
+		}
 		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 	}
 	for _, v := range []string{"nn", "tn"} {
@@ -97,6 +100,12 @@ func (w wino) outFloats() int    { return w.xis * w.tiles(w.step) * w.Co }
 
 func (w wino) suffix() string { return fmt.Sprintf("f%d", w.m) }
 
+// dataScratch is backward data's scratch: u, v, then o, which first holds the rotated filter
+// (conv2d_winograd_rot) when the filter transform reads that.
+func dataScratch(w wino, p ref.Conv2D) int {
+	return w.filterFloats() + w.inFloats() + max(w.outFloats(), 9*p.C*p.K)
+}
+
 // fwdPlan and dataPlan are the forward and backward-data convolutions of p.
 func fwdPlan(op string, m int, p ref.Conv2D) wino {
 	return newWino(op, m, p.N, p.H, p.W, p.C, p.K, p.Pad, p.P(), p.Q())
@@ -124,6 +133,16 @@ func (k *Kernels) winoFilter(s *vk.Seq, op string, w wino, p ref.Conv2D, flip bo
 		panic(fmt.Sprintf("ops.%s: weights exceed the storage-buffer range", op))
 	}
 	rows, cols := w.Ci, w.Co
+	if flip && p.C%4 == 0 && p.K%4 == 0 && woff%4 == 0 {
+		// Rotate and transpose first (into the GEMM's output space, free until the GEMM), then
+		// transform as a forward filter of K input and C output channels: both passes read along
+		// rows. The transform's own flip runs 2.4-2.8x slower than the forward one (BENCHMARKS.md).
+		rb, roff := k.scratchSpan(op, scratch, w.filterFloats()+w.inFloats(), 9*p.C*p.K, vk.Storage)
+		k.dispatch1D(s, "conv2d_winograd_rot", 9*p.C*p.K/16, vk.Push(p.C, p.K, woff, roff), wb, rb)
+		k.dispatch1D(s, "conv2d_winograd_filter_"+w.suffix(), rows*cols/4,
+			vk.Push(p.K, p.C, rows, cols, false, rows*cols, roff, uoff), rb, ub)
+		return
+	}
 	k.dispatch1D(s, "conv2d_winograd_filter_"+w.suffix(), rows*cols/4,
 		vk.Push(p.C, p.K, rows, cols, flip, rows*cols, woff, uoff), wb, ub)
 }
@@ -197,8 +216,7 @@ func (k *Kernels) Conv2DWinogradScratch(p ref.Conv2D, dir string, m int) int {
 		w := fwdPlan("Conv2DWinogradScratch", m, p)
 		return w.filterFloats() + w.inFloats() + w.outFloats()
 	case "bwd_data":
-		w := dataPlan("Conv2DWinogradScratch", m, p)
-		return w.filterFloats() + w.inFloats() + w.outFloats()
+		return dataScratch(dataPlan("Conv2DWinogradScratch", m, p), p)
 	case "bwd_weight":
 		w, chunks, _ := weightPlan(m, p, k.storageLimit())
 		return w.inFloats() + w.outFloats() + chunks*w.filterFloats()
@@ -230,7 +248,7 @@ func (k *Kernels) conv2DForwardWinograd(s *vk.Seq, p ref.Conv2D, m int, x, wt, y
 func (k *Kernels) Conv2DBackwardDataWinograd(s *vk.Seq, p ref.Conv2D, m int, dy, wt, dx, scratch vk.Binding) {
 	checkWino("Conv2DBackwardDataWinograd", p)
 	w := dataPlan("Conv2DBackwardDataWinograd", m, p)
-	need("Conv2DBackwardDataWinograd", "scratch", scratch, w.filterFloats()+w.inFloats()+w.outFloats())
+	need("Conv2DBackwardDataWinograd", "scratch", scratch, dataScratch(w, p))
 	k.winoFilter(s, "Conv2DBackwardDataWinograd", w, p, true, wt, scratch)
 	k.winoForward(s, w, dy, dx, scratch, vk.Binding{})
 }

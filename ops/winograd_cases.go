@@ -64,7 +64,7 @@ func winogradCases() []Case {
 				Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DForward(p, b[0], b[1], b[2]) },
 			}, Case{
 				Op: "conv2d_winograd_bwd_data", Name: name, Tol: winoTol(m, 9*p.K),
-				Bufs: []Buf{In("dy", dy), In("w", w), Out("dx", nx), {Name: "scratch", N: data.filterFloats() + data.inFloats() + data.outFloats()}},
+				Bufs: []Buf{In("dy", dy), In("w", w), Out("dx", nx), {Name: "scratch", N: dataScratch(data, p)}},
 				GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
 					k.Conv2DBackwardDataWinograd(s, p, m, b[0], b[1], b[2], b[3])
 				},

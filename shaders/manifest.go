@@ -22,6 +22,7 @@ var sourceHashes = map[string]string{
 	"conv2d_winograd_gemm.comp":   "b75aae47e1679995fae23ef53f899b43c732641e545fc7315ec916ebdda65d4a",
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
 	"conv2d_winograd_out.comp":    "148eb447bad582f5181d4cb617412f961a5b2e7452601dc2d9173c028f496ac0",
+	"conv2d_winograd_rot.comp":    "d05c069ac91d3460e4a9131b82e2aa559c4b94f1af49a8fcfaa8b0e2b6084092",
 	"conv2d_winograd_wgrad.comp":  "cd2c4efa79e8af610ce35495790dbbd08508f5177da44c2e265b067ccfc2dacb",
 	"gemm_cpu.comp":               "496735bb09c354ac561c8e2da50f1ecb2266c9d8aca1c7f26f3e626f706f1abb",
 	"gemm_gpu.comp":               "3c73c53385e6c88941b557e8d1e88b1c9864ebbcc4585f6134a8dba7a8f31e83",
