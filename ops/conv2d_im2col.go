@@ -18,8 +18,8 @@ import (
 // the 1x1-map layers of the demo preset, the stems (BENCHMARKS.md, "im2col").
 //
 // A 1x1 stride-1 convolution without padding needs no im2col: x is the matrix. Otherwise each batch
-// piece (at most im2colPieceFloats floats of cols, so a piece stays in the last-level cache between
-// the two passes) is laid out by conv2d_im2col, then reduced by the GEMM in chunks of rows; the chunks'
+// piece (at most im2colPieceFloats floats of cols, or one image, so a piece stays in the last-level
+// cache between the two passes) is laid out by conv2d_im2col, then reduced by the GEMM in chunks of rows; the chunks'
 // partial sums accumulate over the pieces in piece order and colsum adds them in chunk order, so the
 // result is bit-identical from run to run. A single chunk writes dw directly.
 
@@ -46,19 +46,22 @@ func (k *Kernels) im2colPays(p ref.Conv2D) bool {
 	if uint64(4*p.P()*p.Q()*p.R*p.S*p.C) > k.storageLimit() {
 		return false // one image's cols would not fit one binding
 	}
-	oneByOne := p.R == 1 && p.S == 1 && p.Stride == 1 && p.Pad == 0
-	return oneByOne || p.Stride > 1 || p.P()*p.Q() <= 64
+	return pointwise(p) || p.Stride > 1 || p.P()*p.Q() <= 64
 }
 
-// im2colPlan is the plan of p's grad weight: images per batch piece, whether x is the matrix itself
-// (1x1, stride 1, no padding), and the chunks of rows each piece's GEMM splits into. Chunks give the
-// device enough independent 16x16 tiles (as weightPlan); they depend only on the shape.
-func (k *Kernels) im2colPlan(p ref.Conv2D) (step int, direct bool, chunks, chunkRows int) {
-	direct = p.R == 1 && p.S == 1 && p.Stride == 1 && p.Pad == 0
+// pointwise reports a 1x1 stride-1 convolution without padding, whose im2col matrix is x itself.
+func pointwise(p ref.Conv2D) bool { return p.R == 1 && p.S == 1 && p.Stride == 1 && p.Pad == 0 }
+
+// im2colPlan is the plan of p's grad weight: images per batch piece (at least one, whatever its cols
+// take), whether x is the matrix itself (pointwise), and the chunks of rows each piece's GEMM splits
+// into. Chunks give the device enough independent 16x16 tiles (as weightPlan); they depend only on the
+// shape.
+func (k *Kernels) im2colPlan(p ref.Conv2D) (step int, xIsCols bool, chunks, chunkRows int) {
+	xIsCols = pointwise(p)
 	pq, rsc := p.P()*p.Q(), p.R*p.S*p.C
 	perImage := pq * rsc
 	limit := min(uint64(im2colPieceFloats), k.storageLimit()/4)
-	if direct {
+	if xIsCols {
 		limit = k.storageLimit() / 4
 	}
 	step = max(1, min(p.N, k.batchPieces(p), int(limit/uint64(perImage))))
@@ -69,16 +72,16 @@ func (k *Kernels) im2colPlan(p ref.Conv2D) (step int, direct bool, chunks, chunk
 	chunks = max(1, min(ceilDiv(wantTiles, outTiles), rows/minRows))
 	chunks = min(chunks, max(1, int(k.storageLimit()/uint64(4*rsc*p.K))))
 	chunkRows = ceilDiv(rows, chunks)
-	return step, direct, ceilDiv(rows, chunkRows), chunkRows
+	return step, xIsCols, ceilDiv(rows, chunkRows), chunkRows
 }
 
 // Conv2DIm2colScratch is the scratch in float32s Conv2DBackwardWeightIm2col needs for p: one piece's
 // cols, then the chunks' partial sums (a single chunk's only for a dw that does not start on a vec4).
 func (k *Kernels) Conv2DIm2colScratch(p ref.Conv2D) int {
 	checkConv("Conv2DIm2colScratch", p)
-	step, direct, chunks, _ := k.im2colPlan(p)
+	step, xIsCols, chunks, _ := k.im2colPlan(p)
 	n := chunks * p.R * p.S * p.C * p.K
-	if !direct {
+	if !xIsCols {
 		n += step * p.P() * p.Q() * p.R * p.S * p.C
 	}
 	return n
@@ -92,11 +95,11 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	if !Im2colOK(p) {
 		panic(fmt.Sprintf("ops.Conv2DBackwardWeightIm2col: needs C and K multiples of 4 (%+v)", p))
 	}
-	step, direct, chunks, chunkRows := k.im2colPlan(p)
+	step, xIsCols, chunks, chunkRows := k.im2colPlan(p)
 	P, Q := p.P(), p.Q()
 	rsc, img, out := p.R*p.S*p.C, p.H*p.W*p.C, P*Q*p.K
 	colsN := 0
-	if !direct {
+	if !xIsCols {
 		colsN = step * P * Q * rsc
 	}
 	need("Conv2DBackwardWeightIm2col", "scratch", scratch, k.Conv2DIm2colScratch(p))
@@ -118,7 +121,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 		rows := n * P * Q
 		var ab vk.Binding
 		var aoff int
-		if direct {
+		if xIsCols {
 			if ab, aoff, ok = k.operand(x, n0*img, n*img, vk.TexelVec4); !ok {
 				panic("ops.Conv2DBackwardWeightIm2col: x must start 16-byte aligned and fit the texel-buffer range")
 			}

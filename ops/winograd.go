@@ -395,8 +395,8 @@ func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk
 // Conv2DKeepFloats is the size in float32s of what Conv2DForwardAutoKeep can leave for
 // Conv2DBackwardWeightAutoKept: x's Winograd transform, which grad weight would otherwise compute
 // again from x, when both directions take the same tile; 0 when there is nothing to keep. Keeping
-// it costs memory (the width-64 CIFAR ResNet-18 at 2x64 images: 0.5 GiB) for time (3-4% of that
-// step, BENCHMARKS.md).
+// it costs memory (the width-64 CIFAR ResNet-18 at 2x64 images: 477 MiB) for time (that step
+// 1.06-1.10x faster, BENCHMARKS.md).
 func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
 	if _, _, ok := singleTap(p); ok {
 		return 0

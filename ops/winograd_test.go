@@ -166,7 +166,7 @@ func TestIm2colPieces(t *testing.T) {
 			continue
 		}
 		testStorageLimit = uint64(4 * max(2*p.R*p.S*p.C*p.K, p.P()*p.Q()*p.R*p.S*p.C, p.H*p.W*p.C, p.P()*p.Q()*p.K))
-		if step, direct, _, _ := k.im2colPlan(p); step != 1 && !direct {
+		if step, xIsCols, _, _ := k.im2colPlan(p); step != 1 && !xIsCols {
 			t.Fatalf("%s: pieces of %d images, want 1", c.Name, step)
 		} else if step == 1 {
 			pieced++

@@ -2,7 +2,8 @@
 // (ops/conv2d_im2col.go): cols[(n, p, q)][(r, s, c)] = x[n, p*st - pad + r, q*st - pad + s, c], zero
 // outside the image, rows in output-pixel order, columns in the filter's (R, S, C) order so the GEMM's
 // result is dw (R, S, C, K) as it is. One invocation: one output pixel, four channels, every tap; the
-// lanes of a subgroup take consecutive channel quads of a pixel, so their stores are contiguous.
+// lanes of a subgroup take consecutive channel quads of a pixel (consecutive pixels when C = 4), so
+// with C >= 32 their stores are contiguous.
 // Needs C % 4 == 0 and offsets that are multiples of 4 (vec4 texels in, vec4 stores out).
 #version 450
 #include "common.glsl"

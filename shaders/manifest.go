@@ -17,7 +17,7 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_weight_gpu.comp":  "0b801e280b7161f4602b4aae651fee3a034e65913a453bbf592edc75ac02dea6",
 	"conv2d_fwd_cpu.comp":         "1937cd8d695328b48269c7e3ef8b0e692d1457cf4f43081334036cffc7d0f8c4",
 	"conv2d_fwd_gpu.comp":         "64f3d34f33b254140691de127519482cfab46659e5210c889c91578eb88aa822",
-	"conv2d_im2col.comp":          "083cdff18cc3a10feb6301d0392db0c3bc5e0e66c343ef08f310c86ecb9d602b",
+	"conv2d_im2col.comp":          "2bd928433a9a445a33c7e252cc9bd0a5344ea46d47eca79365185d1e2181b668",
 	"conv2d_winograd_filter.comp": "0ea42924b51827ecfe3bfd1c16bdc944e6f860930bf8248470d30b730bee3f8c",
 	"conv2d_winograd_gemm.comp":   "b75aae47e1679995fae23ef53f899b43c732641e545fc7315ec916ebdda65d4a",
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
