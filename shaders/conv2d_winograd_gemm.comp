@@ -63,10 +63,28 @@ void main() {
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i / 4][i % 4], b[j / 4][j % 4], acc[i][j]); \
 	}
-	// Eight rows a trip (common.glsl's FOR_TRIPS): a loop trip costs about 50 cycles on lavapipe, a
-	// large part of one row's 256 multiply-adds and 8 texel loads; unrolled, the Winograd grad-weight
-	// convolutions ran 1.13-1.3x faster (BENCHMARKS.md). The order of the sums is unchanged.
-	FOR_TRIPS(8, k0, k1)
+	// Four rows at once: their operands first, then each accumulator takes its four products in row
+	// order, so it is loaded and stored once per four rows instead of once per row (a 16x16 tile does
+	// not fit lavapipe's registers): 1.06-1.12x on the grad-weight rows (BENCHMARKS.md); eight rows
+	// per visit measured no better. The order of every sum is unchanged.
+#define STEP4(k) { \
+		vec4 a[4][TM / 4], b[4][TN / 4]; \
+		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
+			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = ld4(A, ag[i] + ((k) + kk) * p.lda); \
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = ld4(B, bg[j] + ((k) + kk) * p.ldb); \
+		} \
+		[[unroll]] for (uint i = 0; i < TM; i++) \
+			[[unroll]] for (uint j = 0; j < TN; j++) \
+				[[unroll]] for (uint kk = 0; kk < 4; kk++) \
+					acc[i][j] = fma(a[kk][i / 4][i % 4], b[kk][j / 4][j % 4], acc[i][j]); \
+	}
+	// Eight rows a trip: a loop trip costs about 50 cycles on lavapipe, a large part of one row's 256
+	// multiply-adds and 8 texel loads; unrolled, the Winograd grad-weight convolutions ran 1.13-1.3x
+	// faster (BENCHMARKS.md). The rest one row a trip.
+	uint k = k0;
+	for (; k + 8 <= k1; k += 8) { STEP4(k) STEP4(k + 4) }
+	for (; k < k1; k++) STEP(k)
+#undef STEP4
 #undef STEP
 #else
 	uint ar[TM];

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vkclr/vkclr/model"
+	"github.com/vkclr/vkclr/vk"
 )
 
 // StepBench is one `vkclr bench step` measurement.
@@ -23,6 +24,7 @@ type StepBench struct {
 	Dispatches    int       `json:"commands"`
 	GFLOPPerStep  float64   `json:"gflop_per_step"`
 	Ops           []OpShare `json:"ops"`
+	Kernels       []OpShare `json:"kernels"` // the same device time by kernel (op = the kernel's name)
 }
 
 // OpShare is one op label's device time per step.
@@ -78,21 +80,32 @@ func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
 	if tm == nil {
 		return b, fmt.Errorf("the device has no timestamps: no per-op table")
 	}
+	for _, x := range tm {
+		b.DeviceMs += x.Nanos / 1e6
+	}
+	b.Ops = shares(tm, func(x vk.Timing) string { return x.Label })
+	b.Kernels = shares(tm, func(x vk.Timing) string { return x.Kernel })
+	b.Overhead = b.StepMs / b.DeviceMs
+	return b, nil
+}
+
+// shares sums device time per key, largest first.
+func shares(tm []vk.Timing, key func(vk.Timing) string) []OpShare {
 	sum := map[string]*OpShare{}
 	for _, x := range tm {
-		o := sum[x.Label]
+		k := key(x)
+		o := sum[k]
 		if o == nil {
-			o = &OpShare{Op: x.Label}
-			sum[x.Label] = o
+			o = &OpShare{Op: k}
+			sum[k] = o
 		}
 		o.Ms += x.Nanos / 1e6
 		o.Calls++
-		b.DeviceMs += x.Nanos / 1e6
 	}
+	var out []OpShare
 	for _, o := range sum {
-		b.Ops = append(b.Ops, *o)
+		out = append(out, *o)
 	}
-	sort.Slice(b.Ops, func(i, j int) bool { return b.Ops[i].Ms > b.Ops[j].Ms })
-	b.Overhead = b.StepMs / b.DeviceMs
-	return b, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].Ms > out[j].Ms })
+	return out
 }

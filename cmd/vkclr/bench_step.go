@@ -19,7 +19,7 @@ func benchStep(args []string) error {
 	cfg.Out, cfg.Data = "-", "synthetic"
 	cfg.Optimizer = "sgd"
 	cfg.Model.ProjHidden = 512
-	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--json]")
+	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--kernels] [--json]")
 	fs.StringVar(&cfg.Model.Arch, "arch", cfg.Model.Arch, "resnet18, resnet34, resnet50")
 	fs.IntVar(&cfg.Model.Width, "width", cfg.Model.Width, "base channels")
 	fs.StringVar(&cfg.Model.Stem, "stem", cfg.Model.Stem, "cifar or imagenet")
@@ -31,6 +31,7 @@ func benchStep(args []string) error {
 	fs.StringVar(&cfg.Device, "device", "", "Vulkan device: index or name substring")
 	steps := fs.Int("steps", 5, "timed steps (after one warm-up)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	kernels := fs.Bool("kernels", false, "also list the device time by kernel")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -65,6 +66,12 @@ func benchStep(args []string) error {
 	fmt.Printf("%-14s %10s %7s %6s\n", "op", "ms/step", "share", "calls")
 	for _, o := range b.Ops {
 		fmt.Printf("%-14s %10.2f %6.1f%% %6d\n", o.Op, o.Ms, 100*o.Ms/b.DeviceMs, o.Calls)
+	}
+	if *kernels {
+		fmt.Printf("\n%-34s %10s %7s %6s\n", "kernel", "ms/step", "share", "calls")
+		for _, o := range b.Kernels {
+			fmt.Printf("%-34s %10.2f %6.1f%% %6d\n", o.Op, o.Ms, 100*o.Ms/b.DeviceMs, o.Calls)
+		}
 	}
 	return nil
 }
