@@ -322,9 +322,14 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // slower than F(4x4,3x3) at all of them. Since the GEMMs' 16x8 and 16x16 tiles it also wins with 32
 // channels in every direction (1.15-1.7x, width 16's layer2). With 16 channels forward and backward
 // data still lose (0.8-0.86x: the transforms and the per-frequency GEMMs with a reduction of 16 cost
-// more than the multiplies saved); grad weight won (1.35x) but is left direct: with it, two AdamW
-// steps of a width-8 network strayed from their float64 replay by 0.066 (normalized, one tensor's
-// change; train.TestStepsMatchCPU holds them to 0.01). The gpu variant has no Winograd kernels yet.
+// more than the multiplies saved); grad weight wins (F(4x4) 1.47x at width 16's layer1 since the
+// grad-weight GEMM visits each accumulator once per four rows) and takes F(4x4) only. F(2x2) at 16
+// channels is left direct: on a 2x2 map a corner tap meets one pixel per image, so its gradient is
+// often exactly zero (a ReLU'd input), the transforms leave ~1e-9 there instead, and AdamW's first
+// steps turn that into a full-size update: two AdamW steps of a width-2 network at 16 px strayed from
+// their float64 replay by 0.044 (normalized, one tensor's change; train.TestStepsMatchCPU holds them
+// to 0.01), against 2.5e-5 with F(4x4) at 32 px (its adamw_32px case). The gpu variant has no
+// Winograd kernels yet.
 //
 // The tile follows the output size too: a map smaller than a tile is mostly padding, and the GEMMs'
 // work is tiles x (m+2)^2 per channel pair against the direct kernels' 9 x P x Q. The tile with the
@@ -334,7 +339,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // BENCHMARKS.md): at 2x2 F(2x2) took 3.9-5.0 ms a direction against F(4x4)'s 8.3-8.6, at 1x1 the
 // direct kernels 4.8-23 against F(4x4)'s 30-37.
 func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
-	if k.Variant != "cpu" || !WinogradOK(p) || p.C < 32 || p.K < 32 {
+	if k.Variant != "cpu" || !WinogradOK(p) || min(p.C, p.K) < 16 {
 		return 0
 	}
 	P, Q := p.P(), p.Q()
@@ -344,6 +349,9 @@ func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
 		m = 2
 	}
 	if work(m) >= 9*P*Q {
+		return 0
+	}
+	if min(p.C, p.K) < 32 && (dir != "bwd_weight" || m != 4) {
 		return 0
 	}
 	if uint64(4*k.Conv2DWinogradScratch(p, dir, m)) > k.storageLimit() {

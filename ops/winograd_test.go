@@ -150,6 +150,23 @@ func TestWinogradTileByMapSize(t *testing.T) {
 			t.Errorf("%s: single tap %v, want %v", convName(c.p), ok, c.single)
 		}
 	}
+	// 16 channels: grad weight alone, and only at F(4x4) (WinogradTile's doc says why).
+	for _, c := range []struct {
+		p                 ref.Conv2D
+		fwd, data, weight int
+	}{
+		{ref.Conv2D{N: 512, H: 32, W: 32, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 4},
+		{ref.Conv2D{N: 8, H: 4, W: 4, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 4},
+		{ref.Conv2D{N: 8, H: 2, W: 2, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 0},
+		{ref.Conv2D{N: 8, H: 32, W: 32, C: 8, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 0},
+		{ref.Conv2D{N: 8, H: 32, W: 32, C: 16, K: 32, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 4},
+	} {
+		for dir, want := range map[string]int{"fwd": c.fwd, "bwd_data": c.data, "bwd_weight": c.weight} {
+			if m := k.WinogradTile(c.p, dir); m != want {
+				t.Errorf("%s %s: tile %d, want %d", convName(c.p), dir, m, want)
+			}
+		}
+	}
 }
 
 // TestIm2colPieces runs the im2col grad-weight rows with batch pieces of one image and partials

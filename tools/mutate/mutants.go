@@ -166,7 +166,15 @@ var mutants = []Mutant{
 	{Name: "winograd-keep-not-written", File: "ops/winograd.go",
 		Old: "vbuf, vfirst = keep, w.keptAt(n0)", New: "vbuf, vfirst = scratch, uN",
 		Pkg: "./ops", Run: "TestOps/conv2d_auto_bwd_weight_kept"},
-	// FOR_TRIPS (common.glsl) runs the batchnorm row loops and the Winograd grad-weight reduction.
+	// The grad-weight GEMM takes four rows' products per accumulator visit, eight rows a loop trip.
+	{Name: "winograd-tn-second-quad-overlaps", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "{ STEP4(k) STEP4(k + 4) }", New: "{ STEP4(k) STEP4(k + 3) }",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	// 16 channels: Winograd for grad weight only, and only F(4x4).
+	{Name: "winograd-16ch-takes-f2", File: "ops/winograd.go",
+		Old: `if min(p.C, p.K) < 32 && (dir != "bwd_weight" || m != 4) {`, New: `if min(p.C, p.K) < 32 && dir != "bwd_weight" {`,
+		Pkg: "./ops", Run: "TestWinogradTileByMapSize"},
+	// FOR_TRIPS (common.glsl) runs the batchnorm row loops.
 	{Name: "for-trips-unrolled-trip-drops-row", File: "shaders/common.glsl",
 		Old: "for (uint u_ = 0; u_ < (U); u_++)", New: "for (uint u_ = 0; u_ + 1 < (U); u_++)",
 		Pkg: "./ops", Run: "TestOps/(batchnorm|conv2d_winograd_bwd_weight)"},
