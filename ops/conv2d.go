@@ -112,13 +112,14 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 // multiply-add) pay despite spilling accumulators. Measured on an AVX-512 Xeon against 8x8
 // (`vkclr bench ops`, BENCHMARKS.md): forward 16x16 1.2-1.5x; backward data 16x16 1.15-1.2x at 16
 // and 32 channels; grad weight four pixels per trip 16x8 1.1x (16x16 lost at 16 channels: too few
-// tiles); Winograd's per-frequency GEMMs 16x8 1.2-1.35x, and its grad-weight reduction 16x16
-// 1.25-1.4x.
+// tiles); Winograd's per-frequency GEMMs 16x8 1.2-1.35x (16x16 from 64 output channels, another
+// 1.05-1.09x), and its grad-weight reduction 16x16 1.25-1.4x.
 var cpuTileOf = map[string][2]int{
 	"conv2d_fwd_cpu_v4":         {16, 16},
 	"conv2d_bwd_data_cpu_v4":    {16, 16},
 	"conv2d_bwd_weight_cpu_v4q": {16, 8},
 	"conv2d_winograd_gemm_nn":   {16, 8},
+	"conv2d_winograd_gemm_nn16": {16, 16},
 	"conv2d_winograd_gemm_tn":   {16, 16},
 }
 

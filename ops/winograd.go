@@ -40,7 +40,7 @@ func init() {
 		}
 		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 	}
-	for _, v := range []string{"nn", "tn"} {
+	for _, v := range []string{"nn", "nn16", "tn"} {
 		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
 	}
 }
@@ -173,7 +173,13 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 // after piece, keptAt) instead of scratch, for the grad weight of the same convolution.
 func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding) {
 	uN, vN := w.filterFloats(), w.inFloats()
-	gemm := k.pipe("conv2d_winograd_gemm_nn")
+	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
+	// 1.04-1.2x at the demo's 64 and 128; at 32 channels 16x8 (0.93-1.06x, BENCHMARKS.md).
+	gname := "conv2d_winograd_gemm_nn"
+	if w.Co >= 64 {
+		gname = "conv2d_winograd_gemm_nn16"
+	}
+	gemm := k.pipe(gname)
 	wg := int(gemm.Spec[0])
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
@@ -186,7 +192,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding)
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
-		tm, tn := cpuTiles("conv2d_winograd_gemm_nn")
+		tm, tn := cpuTiles(gname)
 		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
 		wgn := min(tilesN, 8, wg)
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)

@@ -48,7 +48,7 @@ func TestBenchOpsDetail(t *testing.T) {
 				t.Errorf("peak %s: commands %+v, want one of kernel %s", row.Shape, row.Commands, want)
 			}
 		case "conv2d_fwd":
-			for _, k := range []string{"conv2d_winograd_in_f2", "conv2d_winograd_gemm_nn", "conv2d_winograd_out_f2"} {
+			for _, k := range []string{"conv2d_winograd_in_f2", "conv2d_winograd_gemm_nn16", "conv2d_winograd_out_f2"} { // 128 channels: 16x16 tiles
 				if !kernels[k] {
 					t.Errorf("%s %s: no %s among %+v", row.Op, row.Shape, k, row.Commands)
 				}
