@@ -3,13 +3,15 @@
 // p = (h + pad - r) / st are the same for every pixel, so the others are skipped, not multiplied by zero.
 // Rows are the phase's N*Hp*Wp input pixels, columns the C channels, the reduction (r, s, k). For a fixed
 // (r, s), w[r][s] viewed as (C x K) is a transposed B with k contiguous, so both operands load as vec4
-// along k (needs K % 4 == 0; SCALAR takes any K). Each invocation computes 8 pixels x 8 channels.
+// along k (needs K % 4 == 0; SCALAR takes any K). Each invocation computes TM pixels x TN channels (8 x 8;
+// the vec4 variants 16 x 16, and 32 x 16 for 16 channels or fewer: ops/conv2d.go's cpuTiles).
 #version 450
 #include "common.glsl"
 #include "cpu_tile.glsl"
 #include "conv2d_common.glsl"
 //!novariant-base
 //!variant v4 -DTM=16 -DTN=16
+//!variant v4t -DTM=32 -DTN=16
 //!variant s -DSCALAR=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer DY; // (N, P, Q, K)

@@ -138,7 +138,7 @@ var mutants = []Mutant{
 		Old: "int h0 = int(th * MT) - int(p.pad)", New: "int h0 = int(th * MT) - int(p.pad) + 1",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_fwd/"},
 	{Name: "winograd-wgrad-steps-a-trip-skips-rows", File: "shaders/conv2d_winograd_gemm.comp",
-		Old: "FOR_TRIPS(8, k0, k1)", New: "FOR_TRIPS(8, k0 + 1, k1)",
+		Old: "uint k = k0;", New: "uint k = k0 + 1;",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
 	{Name: "conv-single-tap-wrong-tap", File: "ops/winograd.go",
 		Old: "return q, (p.Pad*p.S + p.Pad) * p.C * p.K, true", New: "return q, 0, true",
