@@ -16,9 +16,7 @@ func init() {
 		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
 	}
-	for _, op := range []string{"conv2d_fwd", "conv2d_bwd_data"} {
-		register(op+"_cpu_v4t", kernelDef{module: op + "_cpu_v4t", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
-	}
+	register("conv2d_bwd_data_cpu_v4t", kernelDef{module: "conv2d_bwd_data_cpu_v4t", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 }
 
@@ -80,7 +78,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			name := base + "_cpu_v4"
 			if cp.quad {
 				name += "q"
-			} else if cols <= 16 && base != "conv2d_bwd_weight" {
+			} else if cols <= 16 && base == "conv2d_bwd_data" {
 				name += "t" // 32 x 16 tiles: one column tile, twice the rows
 			}
 			if kind == vk.TexelFloat {
@@ -118,12 +116,12 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 // (`vkclr bench ops`, BENCHMARKS.md): forward 16x16 1.2-1.5x; backward data 16x16 1.15-1.2x at 16
 // and 32 channels; grad weight four pixels per trip 16x8 1.1x (16x16 lost at 16 channels: too few
 // tiles); Winograd's per-frequency GEMMs 16x8 1.2-1.35x (16x16 from 64 output channels, another
-// 1.05-1.09x), and its grad-weight reduction 16x16 1.25-1.4x. With 16 output columns or fewer (width
-// 16's layer1 and stem) forward and backward data take 32x16 (v4t): 1.09x and 1.12x at layer1.
+// 1.05-1.09x), and its grad-weight reduction 16x16 1.25-1.4x. Forward at 32x16 against 16x16:
+// 1.05-1.17x (stems, stride 2, 1x1, width 16's layer1 and layer2); backward data takes 32x16 (v4t)
+// only with 16 columns or fewer (1.12x at width 16's layer1; 0.97-1.03x at 64 channels).
 var cpuTileOf = map[string][2]int{
-	"conv2d_fwd_cpu_v4":         {16, 16},
+	"conv2d_fwd_cpu_v4":         {32, 16},
 	"conv2d_bwd_data_cpu_v4":    {16, 16},
-	"conv2d_fwd_cpu_v4t":        {32, 16},
 	"conv2d_bwd_data_cpu_v4t":   {32, 16},
 	"conv2d_bwd_weight_cpu_v4q": {16, 8},
 	"conv2d_winograd_gemm_nn":   {16, 8},

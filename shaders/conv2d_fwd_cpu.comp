@@ -1,14 +1,13 @@
 // conv2d_fwd_cpu.comp: y (N, P, Q, K) = conv2d(x, w) as an implicit GEMM for CPU drivers: rows are the
 // N*P*Q output pixels, columns the K channels, the reduction (r, s, c); each invocation computes 8 pixels
-// x 8 channels in registers from vec4 texel loads along c (x) and k (w) (the vec4 variants: 16 x 16, and
-// 32 x 16 for 16 channels or fewer; see ops/conv2d.go's cpuTiles). Needs C % 4 == 0 and K % 4 == 0; SCALAR reads R32F texels and takes any C and K.
+// x 8 channels in registers from vec4 texel loads along c (x) and k (w) (the vec4 variant: 32 x 16, see
+// ops/conv2d.go's cpuTiles). Needs C % 4 == 0 and K % 4 == 0; SCALAR reads R32F texels and takes any C and K.
 #version 450
 #include "common.glsl"
 #include "cpu_tile.glsl"
 #include "conv2d_common.glsl"
 //!novariant-base
-//!variant v4 -DTM=16 -DTN=16
-//!variant v4t -DTM=32 -DTN=16
+//!variant v4 -DTM=32 -DTN=16
 //!variant s -DSCALAR=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)

@@ -15,7 +15,7 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_data_gpu.comp":    "ac00145c5ff2f7dee7a394be875ffd2fb0b4d8b79c0f6e40addf19daaffe6d1d",
 	"conv2d_bwd_weight_cpu.comp":  "d8e375a746a355ea4239845fb2ab5e8310b01a0bfd676d1747f9aaa11503504f",
 	"conv2d_bwd_weight_gpu.comp":  "0b801e280b7161f4602b4aae651fee3a034e65913a453bbf592edc75ac02dea6",
-	"conv2d_fwd_cpu.comp":         "d3bf2be98441aa11839aad55412ba062fdebc535a6a77be5117da60f57fa53fe",
+	"conv2d_fwd_cpu.comp":         "5b98e0d540eb4e5452d13830832887f937c3ba159ee5db5831beb3b9c2e646f7",
 	"conv2d_fwd_gpu.comp":         "64f3d34f33b254140691de127519482cfab46659e5210c889c91578eb88aa822",
 	"conv2d_im2col.comp":          "2bd928433a9a445a33c7e252cc9bd0a5344ea46d47eca79365185d1e2181b668",
 	"conv2d_winograd_filter.comp": "0ea42924b51827ecfe3bfd1c16bdc944e6f860930bf8248470d30b730bee3f8c",
