@@ -170,6 +170,9 @@ var mutants = []Mutant{
 	{Name: "winograd-tn-second-quad-overlaps", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "{ STEP4(k) STEP4(k + 4) }", New: "{ STEP4(k) STEP4(k + 3) }",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "winograd-tn-tail-drops-row", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "for (; k < k1; k++) STEP(k)", New: "for (; k + 1 < k1; k++) STEP(k)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
 	// 16 channels: Winograd for grad weight only, and only F(4x4).
 	{Name: "winograd-16ch-takes-f2", File: "ops/winograd.go",
 		Old: `if min(p.C, p.K) < 32 && (dir != "bwd_weight" || m != 4) {`, New: `if min(p.C, p.K) < 32 && dir != "bwd_weight" {`,
