@@ -174,7 +174,8 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding) {
 	uN, vN := w.filterFloats(), w.inFloats()
 	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
-	// 1.04-1.2x at the demo's 64 and 128; at 32 channels 16x8 (0.93-1.06x, BENCHMARKS.md).
+	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
+	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2 (BENCHMARKS.md).
 	gname := "conv2d_winograd_gemm_nn"
 	if w.Co >= 64 {
 		gname = "conv2d_winograd_gemm_nn16"

@@ -2,14 +2,14 @@
 // CPU drivers: TM x TN register tiles from vec4 texel loads (cpu_tile.glsl), no shared memory. Every
 // matrix is padded so rows hold a multiple of 4 floats at offsets that are multiples of 4.
 //   default: C_xi (M, N) = A_xi (M, K) B_xi (K, N)   (forward and backward data: tiles x channels;
-//            16x8 tiles, 16x16 (nn16) from 64 output channels)
+//            32x8 tiles, 16x16 (nn16) from 64 output channels)
 //   TN:      C_{z,xi} (M, N) (+)= sum over chunk z's rows k of A_xi (K, M)^T B_xi (K, N)
 //            (backward weight: the reduction over tiles in chunks, each to its own partial)
 #version 450
 #include "common.glsl"
 #include "cpu_tile.glsl"
 //!novariant-base
-//!variant nn -DTM=16 -DTN=8
+//!variant nn -DTM=32 -DTN=8
 //!variant nn16 -DTM=16 -DTN=16
 //!variant tn -DTRANS_A=1 -DTM=16 -DTN=16
 

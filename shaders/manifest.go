@@ -19,7 +19,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_gpu.comp":         "64f3d34f33b254140691de127519482cfab46659e5210c889c91578eb88aa822",
 	"conv2d_im2col.comp":          "2bd928433a9a445a33c7e252cc9bd0a5344ea46d47eca79365185d1e2181b668",
 	"conv2d_winograd_filter.comp": "0ea42924b51827ecfe3bfd1c16bdc944e6f860930bf8248470d30b730bee3f8c",
-	"conv2d_winograd_gemm.comp":   "b317bc18a7ac9378b4166a59482dbe48d48387ae432c6cc77df891e1be4b4f98",
+	"conv2d_winograd_gemm.comp":   "6bf275f50be87073a8ebf38f9ed4f0c566ff5a7b1a09c57da823975e83ae66f9",
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
 	"conv2d_winograd_out.comp":    "148eb447bad582f5181d4cb617412f961a5b2e7452601dc2d9173c028f496ac0",
 	"conv2d_winograd_rot.comp":    "d05c069ac91d3460e4a9131b82e2aa559c4b94f1af49a8fcfaa8b0e2b6084092",
