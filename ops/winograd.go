@@ -335,7 +335,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // often exactly zero (a ReLU'd input), the transforms leave ~1e-9 there instead, and AdamW's first
 // steps turn that into a full-size update: two AdamW steps of a width-2 network at 16 px strayed from
 // their float64 replay by 0.044 (normalized, one tensor's change; train.TestStepsMatchCPU holds them
-// to 0.01), against 2.5e-5 with F(4x4) at 32 px (its adamw_32px case). The gpu variant has no
+// to 0.01), against 2.5e-5 with F(4x4) at 32 px (its adamw_nesterov=false_32px case). The gpu variant has no
 // Winograd kernels yet.
 //
 // The tile follows the output size too: a map smaller than a tile is mostly padding, and the GEMMs'
