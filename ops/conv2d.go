@@ -117,9 +117,9 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 // and 32 channels; grad weight four pixels per trip 16x8 1.1x (16x16 lost at 16 channels: too few
 // tiles); Winograd's per-frequency GEMMs 16x8 1.2-1.35x (16x16 from 64 output channels, another
 // 1.05-1.09x; below 64, 32x8, another 1.06-1.1x at 32 channels), and its grad-weight reduction 16x16
-// 1.25-1.4x. Forward at 32x16 against 16x16:
-// 1.05-1.17x (stems, stride 2, 1x1, width 16's layer1 and layer2); backward data takes 32x16 (v4t)
-// only with 16 columns or fewer (1.12x at width 16's layer1; 0.97-1.03x at 64 channels).
+// 1.25-1.4x. Forward at 32x16 against 16x16: 1.05-1.17x (stems, stride 2, 1x1, width 16's layer1
+// and layer2); backward data takes 32x16 (v4t) only with 16 columns or fewer (1.12x at width 16's
+// layer1; 0.97-1.03x at 64 channels).
 var cpuTileOf = map[string][2]int{
 	"conv2d_fwd_cpu_v4":         {32, 16},
 	"conv2d_bwd_data_cpu_v4":    {16, 16},

@@ -119,17 +119,12 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	for n0 := 0; n0 < p.N; n0 += step {
 		n := min(step, p.N-n0)
 		rows := n * P * Q
-		var ab vk.Binding
-		var aoff int
-		if xIsCols {
-			if ab, aoff, ok = k.operand(x, n0*img, n*img, vk.TexelVec4); !ok {
-				panic("ops.Conv2DBackwardWeightIm2col: x must start 16-byte aligned and fit the texel-buffer range")
-			}
-		} else {
-			xb, xoff, ok := k.operand(x, n0*img, n*img, vk.TexelVec4)
-			if !ok {
-				panic("ops.Conv2DBackwardWeightIm2col: x must start 16-byte aligned and fit the texel-buffer range")
-			}
+		xb, xoff, ok := k.operand(x, n0*img, n*img, vk.TexelVec4)
+		if !ok {
+			panic("ops.Conv2DBackwardWeightIm2col: x must start 16-byte aligned and fit the texel-buffer range")
+		}
+		ab, aoff := xb, xoff // x is the matrix, or im2col lays it out from x
+		if !xIsCols {
 			ob, ooff := k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rsc, vk.Storage)
 			k.dispatch1D(s, "conv2d_im2col", rows*p.C/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)
 			ab, aoff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rsc, vk.TexelVec4)
