@@ -63,8 +63,10 @@ type Device struct {
 	Grads *vk.Buffer // (NParams) parameter gradients, training only
 	acts  []*vk.Buffer
 	dacts []*vk.Buffer
-	tmp   *vk.Buffer // a gradient contribution waiting to be added
-	work  *vk.Buffer // kernels' partial sums (conv weight gradient, batchnorm)
+	// sameAs[t]: the tensor whose gradient buffer t's shares (GradPlan.SameAs), else -1.
+	sameAs []int
+	tmp    *vk.Buffer // a gradient contribution waiting to be added
+	work   *vk.Buffer // kernels' partial sums (conv weight gradient, batchnorm)
 	// keep[i], for a training conv layer i, holds its Winograd input transform from the forward
 	// pass for its grad weight (KeepFloats); unbound for the others. kept: the last recorded
 	// forward pass filled them.
@@ -175,6 +177,7 @@ func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error
 	}
 	if train {
 		plan := g.PlanGrads()
+		d.sameAs = plan.SameAs
 		shared := make([]*vk.Buffer, len(plan.Sizes))
 		for i := range shared {
 			if shared[i], err = alloc(fmt.Sprintf("activation gradients (buffer %d of %d)", i+1, len(shared)), plan.Sizes[i]); err != nil {
@@ -346,12 +349,18 @@ func (d *Device) RecordBackward(s *vk.Seq) *vk.Seq {
 		case AddReLU, ReLU:
 			n := g.Tensors[l.Out].Len()
 			// Both inputs of an AddReLU get the same gradient: where the
-			// first one's is fresh, the second is a buffer copy (a memcpy on
-			// CPU drivers) instead of another masking pass.
+			// plan gave them one buffer, it is already there; otherwise,
+			// where the first one's is fresh, the second is a buffer copy (a
+			// memcpy on CPU drivers) instead of another masking pass.
 			fresh := !written[l.In]
 			reluBackwardInto(k, s, n, d.Act(l.Out), dy, d.Grad(l.In), written, l.In)
 			if l.Kind == AddReLU {
-				if fresh && !written[l.In2] {
+				if len(d.sameAs) > 0 && d.sameAs[l.In2] == l.In {
+					if !fresh || written[l.In2] {
+						panic("model: AddReLU inputs share a gradient buffer but one already has a contribution")
+					}
+					written[l.In2] = true
+				} else if fresh && !written[l.In2] {
 					written[l.In2] = true
 					s.Copy(d.Grad(l.In2), d.Grad(l.In))
 				} else {

@@ -158,7 +158,10 @@ func TestInitStatistics(t *testing.T) {
 }
 
 // TestPlanGradsNoOverlap: no two gradients that are alive at the same time
-// in the backward pass share a buffer, and every written gradient has one.
+// in the backward pass share a buffer, except an AddReLU's two inputs
+// (SameAs), which every residual block's shortcut gets and whose buffer no
+// layer writes before the first one's producer has read it; and every
+// written gradient has one.
 func TestPlanGradsNoOverlap(t *testing.T) {
 	for _, arch := range []string{"resnet18", "resnet50"} {
 		cfg := DefaultConfig()
@@ -178,15 +181,46 @@ func TestPlanGradsNoOverlap(t *testing.T) {
 			}
 			death[l.Out] = step
 		}
+		// writes[x]: the backward steps that add to x's gradient after its first contribution.
+		writes := map[int][]int{}
+		for step, i := 0, len(g.Layers)-1; i >= 0; step, i = step+1, i-1 {
+			for _, x := range g.written(g.Layers[i]) {
+				if birth[x] < step {
+					writes[x] = append(writes[x], step)
+				}
+			}
+		}
+		shared := 0
 		for a := range birth {
 			if p.Slot[a] < 0 || p.Sizes[p.Slot[a]] < g.Tensors[a].Len() {
 				t.Fatalf("%s: gradient of %s has no buffer large enough", arch, g.Tensors[a].Name)
 			}
+			if b := p.SameAs[a]; b >= 0 {
+				shared++
+				if p.Slot[a] != p.Slot[b] || birth[a] != birth[b] {
+					t.Errorf("%s: %s shares %s's gradient but not its buffer or birth", arch, g.Tensors[a].Name, g.Tensors[b].Name)
+				}
+				for _, w := range append(writes[a], writes[b]...) {
+					if w <= death[b] {
+						t.Errorf("%s: the shared gradient of %s and %s is added to at step %d, before both are read", arch, g.Tensors[a].Name, g.Tensors[b].Name, w)
+					}
+				}
+			}
 			for b := range birth {
+				if p.SameAs[a] == b || p.SameAs[b] == a {
+					continue
+				}
 				if a < b && p.Slot[a] == p.Slot[b] && birth[a] <= death[b] && birth[b] <= death[a] {
 					t.Errorf("%s: %s and %s share a buffer while both alive", arch, g.Tensors[a].Name, g.Tensors[b].Name)
 				}
 			}
+		}
+		blocks := 8
+		if arch == "resnet50" {
+			blocks = 16
+		}
+		if shared != blocks {
+			t.Errorf("%s: %d shortcuts share their block's gradient buffer, want all %d", arch, shared, blocks)
 		}
 		all := 0
 		for a := range birth {
@@ -195,5 +229,34 @@ func TestPlanGradsNoOverlap(t *testing.T) {
 		if p.Floats() > all/4 {
 			t.Errorf("%s: the plan holds %d floats, one buffer per gradient %d", arch, p.Floats(), all)
 		}
+	}
+}
+
+// TestPlanGradsSharesOnlyWhenSound: an AddReLU whose shortcut feeds a layer
+// after the other input's producer (that layer's backward would add to the
+// shared buffer before the producer reads it) gets two buffers.
+func TestPlanGradsSharesOnlyWhenSound(t *testing.T) {
+	conv := func(in, out int) Layer { return Layer{Kind: Conv, In: in, Out: out, W: -1, B: -1} }
+	build := func(late bool) *Graph {
+		g := &Graph{}
+		for i := 0; i < 5; i++ {
+			g.Tensors = append(g.Tensors, Tensor{N: 2, H: 2, W: 2, C: 4})
+		}
+		// 0 input -> 1 x; then y = conv(x) and z = conv(x) in either order; out = relu(y + x) + z.
+		g.Layers = []Layer{conv(0, 1)}
+		if late {
+			g.Layers = append(g.Layers, conv(1, 2), conv(1, 3))
+		} else {
+			g.Layers = append(g.Layers, conv(1, 3), conv(1, 2))
+		}
+		g.Layers = append(g.Layers, Layer{Kind: AddReLU, In: 2, In2: 1, Out: 4, W: -1, B: -1})
+		g.Input, g.Output = 0, 4
+		return g
+	}
+	if p := build(false).PlanGrads(); p.SameAs[1] != 2 || p.Slot[1] != p.Slot[2] {
+		t.Errorf("x's other consumer comes before y's producer: want x to share y's buffer, got SameAs %v slots %v", p.SameAs, p.Slot)
+	}
+	if p := build(true).PlanGrads(); p.SameAs[1] != -1 || p.Slot[1] == p.Slot[2] {
+		t.Errorf("x's other consumer comes after y's producer: want two buffers, got SameAs %v slots %v", p.SameAs, p.Slot)
 	}
 }
