@@ -325,10 +325,14 @@ func (d *Device) RecordBackward(s *vk.Seq) *vk.Seq {
 			}
 			k.Conv2DBackwardWeightAutoKept(s, l.Conv, d.Act(l.In), dy, d.grad(l.W), d.scratch(), kept)
 			if l.In != g.Input {
+				// A second contribution (a residual block's input) is added by the kernel itself.
 				s.Label("conv_bwd_data")
-				to, fold := dst(l.In)
-				k.Conv2DBackwardDataAuto(s, l.Conv, dy, d.param(l.W), to, d.scratch())
-				fold()
+				if written[l.In] {
+					k.Conv2DBackwardDataAutoAdd(s, l.Conv, dy, d.param(l.W), d.Grad(l.In), d.scratch())
+				} else {
+					written[l.In] = true
+					k.Conv2DBackwardDataAuto(s, l.Conv, dy, d.param(l.W), d.Grad(l.In), d.scratch())
+				}
 			}
 		case BN:
 			to, fold := dst(l.In)

@@ -16,7 +16,15 @@ func init() {
 		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
 	}
-	register("conv2d_bwd_data_cpu_v4t", kernelDef{module: "conv2d_bwd_data_cpu_v4t", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
+	// _add: backward data adding to the gradient dx holds (accumulate).
+	for _, v := range []string{"v4t", "v4_add", "v4t_add", "s_add"} {
+		in := vk.TexelVec4
+		if v == "s_add" {
+			in = vk.TexelFloat
+		}
+		name := "conv2d_bwd_data_cpu_" + v
+		register(name, kernelDef{module: name, bindings: []vk.DescKind{in, in, vk.Storage}, push: convPushSize, spec: cpuLocal})
+	}
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 }
 
@@ -84,6 +92,9 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			if kind == vk.TexelFloat {
 				name = base + "_cpu_s"
 			}
+			if cp.accumulate && base == "conv2d_bwd_data" {
+				name += "_add"
+			}
 			pipe := k.pipe(name)
 			wg := int(pipe.Spec[0])
 			tm, tn := cpuTiles(name)
@@ -121,13 +132,15 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 // and layer2); backward data takes 32x16 (v4t) only with 16 columns or fewer (1.12x at width 16's
 // layer1; 0.97-1.03x at 64 channels).
 var cpuTileOf = map[string][2]int{
-	"conv2d_fwd_cpu_v4":         {32, 16},
-	"conv2d_bwd_data_cpu_v4":    {16, 16},
-	"conv2d_bwd_data_cpu_v4t":   {32, 16},
-	"conv2d_bwd_weight_cpu_v4q": {16, 8},
-	"conv2d_winograd_gemm_nn":   {32, 8},
-	"conv2d_winograd_gemm_nn16": {16, 16},
-	"conv2d_winograd_gemm_tn":   {16, 16},
+	"conv2d_fwd_cpu_v4":           {32, 16},
+	"conv2d_bwd_data_cpu_v4":      {16, 16},
+	"conv2d_bwd_data_cpu_v4t":     {32, 16},
+	"conv2d_bwd_data_cpu_v4_add":  {16, 16},
+	"conv2d_bwd_data_cpu_v4t_add": {32, 16},
+	"conv2d_bwd_weight_cpu_v4q":   {16, 8},
+	"conv2d_winograd_gemm_nn":     {32, 8},
+	"conv2d_winograd_gemm_nn16":   {16, 16},
+	"conv2d_winograd_gemm_tn":     {16, 16},
 }
 
 // cpuTiles is the register tile a cpu kernel was compiled with.
@@ -167,6 +180,15 @@ func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
 // phase (h % stride, w % stride) so taps that reach no output pixel are skipped, not multiplied by
 // zero. Fastest with K % 4 == 0.
 func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Binding) {
+	k.conv2DBackwardData(s, p, dy, w, dx, false)
+}
+
+// Conv2DBackwardDataAdd is Conv2DBackwardData adding dL/dx to what dx holds.
+func (k *Kernels) Conv2DBackwardDataAdd(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Binding) {
+	k.conv2DBackwardData(s, p, dy, w, dx, true)
+}
+
+func (k *Kernels) conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Binding, add bool) {
 	checkConv("Conv2DBackwardData", p)
 	P, Q := p.P(), p.Q()
 	img, out := p.H*p.W*p.C, P*Q*p.K
@@ -185,7 +207,7 @@ func (k *Kernels) Conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 					s.NoBarrier() // phases and pieces write disjoint pixels
 				}
 				first = false
-				cp := convPush{ph: ph, pw: pw, hp: hp, wp: wp}
+				cp := convPush{ph: ph, pw: pw, hp: hp, wp: wp, accumulate: add}
 				k.convDispatch(s, "conv2d_bwd_data", p.K%4 == 0, false, q, cp, q.N*hp*wp, p.C, 1,
 					span{dy, n0 * out, q.N * out}, span{w, 0, p.R * p.S * p.C * p.K}, span{dx, n0 * img, q.N * img})
 			}

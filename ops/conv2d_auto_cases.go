@@ -48,6 +48,16 @@ func conv2dAutoCases() []Case {
 			},
 			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardData(p, b[0], b[1], b[2]) },
 		}, Case{
+			Op: "conv2d_auto_bwd_data_add", Name: name, Tol: winoTol(4, p.R*p.S*p.K+1),
+			Bufs: []Buf{In("dy", dy), In("w", w), InOut("dx", Randn(nx, int64(7003+10*i))), {Name: "scratch", N: 1 << 16}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				need("conv2d_auto_bwd_data_add", "scratch", b[3], scratch(k))
+				k.Conv2DBackwardDataAutoAdd(s, p, b[0], b[1], b[2], b[3])
+			},
+			Ref: func(b [][]float32, _ [][]int32) {
+				refAdd(b[2], func(dx []float32) { ref.Conv2DBackwardData(p, b[0], b[1], dx) })
+			},
+		}, Case{
 			// dw starts as NaN: a tap the single-tap path leaves unwritten fails.
 			Op: "conv2d_auto_bwd_weight", Name: name, Tol: winoTol(4, p.N*p.P()*p.Q()),
 			Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: 1 << 16}},

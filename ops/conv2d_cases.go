@@ -16,6 +16,16 @@ func init() {
 
 func nan32() float32 { return float32(math.NaN()) }
 
+// refAdd adds to dst what f writes into a buffer of dst's length: the reference of a kernel that
+// accumulates into its output.
+func refAdd(dst []float32, f func([]float32)) {
+	t := make([]float32, len(dst))
+	f(t)
+	for i := range dst {
+		dst[i] += t[i]
+	}
+}
+
 func convName(p ref.Conv2D) string {
 	return fmt.Sprintf("N%d_%dx%d_C%d_K%d_%dx%d_s%d_p%d", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride, p.Pad)
 }
@@ -73,6 +83,14 @@ func conv2dCases() []Case {
 			Bufs: []Buf{In("dy", dy), In("w", w), Out("dx", nx)},
 			GPU:  func(k *Kernels, s *vk.Seq, b []vk.Binding) { k.Conv2DBackwardData(s, p, b[0], b[1], b[2]) },
 			Ref:  func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardData(p, b[0], b[1], b[2]) },
+		}, Case{
+			// dx holds a first contribution the kernel adds to.
+			Op: "conv2d_bwd_data_add", Name: name, Tol: sumTol(p.R*p.S*p.K+1, 1),
+			Bufs: []Buf{In("dy", dy), In("w", w), InOut("dx", Randn(nx, int64(2003+10*i)))},
+			GPU:  func(k *Kernels, s *vk.Seq, b []vk.Binding) { k.Conv2DBackwardDataAdd(s, p, b[0], b[1], b[2]) },
+			Ref: func(b [][]float32, _ [][]int32) {
+				refAdd(b[2], func(dx []float32) { ref.Conv2DBackwardData(p, b[0], b[1], dx) })
+			},
 		}, Case{
 			Op: "conv2d_bwd_weight", Name: name, Tol: sumTol(p.N*P*Q, 1),
 			Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: maxScratch}},

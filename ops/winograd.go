@@ -31,7 +31,7 @@ func init() {
 			register("conv2d_winograd_in_"+src+f, kernelDef{module: "conv2d_winograd_in_" + src + f, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: local1D})
 			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 11 * 4, spec: local1D})
 		}
-		for _, v := range []string{"", "_s"} {
+		for _, v := range []string{"", "_s", "_add", "_s_add"} {
 			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 10 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
@@ -169,9 +169,10 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 }
 
 // winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
-// the filter transform already in scratch. With keep bound, the transformed input goes there (piece
-// after piece, keptAt) instead of scratch, for the grad weight of the same convolution.
-func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding) {
+// the filter transform already in scratch; add: added to y instead. With keep bound, the transformed
+// input goes there (piece after piece, keptAt) instead of scratch, for the grad weight of the same
+// convolution.
+func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding, add bool) {
 	uN, vN := w.filterFloats(), w.inFloats()
 	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
 	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
@@ -210,6 +211,9 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding)
 		if w.Cout%4 != 0 || yoff%4 != 0 {
 			name += "_s"
 		}
+		if add {
+			name += "_add"
+		}
 		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff), mb, yb)
 	}
 }
@@ -247,17 +251,26 @@ func (k *Kernels) conv2DForwardWinograd(s *vk.Seq, p ref.Conv2D, m int, x, wt, y
 		need("Conv2DForwardWinograd", "keep", keep, w.keptAt(w.N))
 	}
 	k.winoFilter(s, "Conv2DForwardWinograd", w, p, false, wt, scratch)
-	k.winoForward(s, w, x, y, scratch, keep)
+	k.winoForward(s, w, x, y, scratch, keep, false)
 }
 
 // Conv2DBackwardDataWinograd records dx = dL/dx from dy like Conv2DBackwardData, as a Winograd forward
 // convolution of dy with the rotated, transposed filter; scratch as Conv2DWinogradScratch(p, "bwd_data", m).
 func (k *Kernels) Conv2DBackwardDataWinograd(s *vk.Seq, p ref.Conv2D, m int, dy, wt, dx, scratch vk.Binding) {
+	k.conv2DBackwardDataWinograd(s, p, m, dy, wt, dx, scratch, false)
+}
+
+// Conv2DBackwardDataWinogradAdd is Conv2DBackwardDataWinograd adding dL/dx to what dx holds.
+func (k *Kernels) Conv2DBackwardDataWinogradAdd(s *vk.Seq, p ref.Conv2D, m int, dy, wt, dx, scratch vk.Binding) {
+	k.conv2DBackwardDataWinograd(s, p, m, dy, wt, dx, scratch, true)
+}
+
+func (k *Kernels) conv2DBackwardDataWinograd(s *vk.Seq, p ref.Conv2D, m int, dy, wt, dx, scratch vk.Binding, add bool) {
 	checkWino("Conv2DBackwardDataWinograd", p)
 	w := dataPlan("Conv2DBackwardDataWinograd", m, p)
 	need("Conv2DBackwardDataWinograd", "scratch", scratch, dataScratch(w, p))
 	k.winoFilter(s, "Conv2DBackwardDataWinograd", w, p, true, wt, scratch)
-	k.winoForward(s, w, dy, dx, scratch, vk.Binding{})
+	k.winoForward(s, w, dy, dx, scratch, vk.Binding{}, add)
 }
 
 // weightPlan is backward weight's plan (tiles over the output, v from x, o holding z from dy, Ci x Co
@@ -444,15 +457,25 @@ func (k *Kernels) Conv2DForwardAutoKeep(s *vk.Seq, p ref.Conv2D, x, w, y, scratc
 
 // Conv2DBackwardDataAuto records Conv2DBackwardData or its Winograd form, like Conv2DForwardAuto.
 func (k *Kernels) Conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scratch vk.Binding) {
+	k.conv2DBackwardDataAuto(s, p, dy, w, dx, scratch, false)
+}
+
+// Conv2DBackwardDataAutoAdd is Conv2DBackwardDataAuto adding dL/dx to what dx holds: a tensor's
+// second gradient contribution (a residual block's input) without a separate add pass.
+func (k *Kernels) Conv2DBackwardDataAutoAdd(s *vk.Seq, p ref.Conv2D, dy, w, dx, scratch vk.Binding) {
+	k.conv2DBackwardDataAuto(s, p, dy, w, dx, scratch, true)
+}
+
+func (k *Kernels) conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scratch vk.Binding, add bool) {
 	if q, tap, ok := singleTap(p); ok {
-		k.Conv2DBackwardData(s, q, dy, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), dx)
+		k.conv2DBackwardData(s, q, dy, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), dx, add)
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_data"); m > 0 {
-		k.Conv2DBackwardDataWinograd(s, p, m, dy, w, dx, scratch)
+		k.conv2DBackwardDataWinograd(s, p, m, dy, w, dx, scratch, add)
 		return
 	}
-	k.Conv2DBackwardData(s, p, dy, w, dx)
+	k.conv2DBackwardData(s, p, dy, w, dx, add)
 }
 
 // Conv2DBackwardWeightAuto records Conv2DBackwardWeight, its Winograd form, or its im2col GEMM

@@ -74,6 +74,15 @@ func winogradCases() []Case {
 				},
 				Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardData(p, b[0], b[1], b[2]) },
 			}, Case{
+				Op: "conv2d_winograd_bwd_data_add", Name: name, Tol: winoTol(m, 9*p.K+1),
+				Bufs: []Buf{In("dy", dy), In("w", w), InOut("dx", Randn(nx, int64(5003+10*i))), {Name: "scratch", N: dataScratch(data, p)}},
+				GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+					k.Conv2DBackwardDataWinogradAdd(s, p, m, b[0], b[1], b[2], b[3])
+				},
+				Ref: func(b [][]float32, _ [][]int32) {
+					refAdd(b[2], func(dx []float32) { ref.Conv2DBackwardData(p, b[0], b[1], dx) })
+				},
+			}, Case{
 				Op: "conv2d_winograd_bwd_weight", Name: name, Tol: winoTol(m, p.N*P*Q),
 				Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: wp.inFloats() + wp.outFloats() + chunks*wp.filterFloats()}},
 				GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {

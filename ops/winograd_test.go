@@ -205,10 +205,12 @@ func TestWinogradKeptPieces(t *testing.T) {
 	defer func(f int) { winoPieceFloats = f }(winoPieceFloats)
 	winoPieceFloats = 1
 	kept := 0
-	for i, c := range conv2dAutoCases() {
-		p := conv2dAutoShapes[i/4]
+	cs := conv2dAutoCases()
+	per := len(cs) / len(conv2dAutoShapes)
+	for i, c := range cs {
+		p := conv2dAutoShapes[i/per]
 		if c.Name != convName(p) {
-			t.Fatalf("row %d is %s, not of shape %s: four rows a shape expected", i, c.Name, convName(p))
+			t.Fatalf("row %d is %s, not of shape %s: %d rows a shape expected", i, c.Name, convName(p), per)
 		}
 		if c.Op != "conv2d_auto_bwd_weight_kept" || p.N == 1 || k.Conv2DKeepFloats(p) == 0 {
 			continue

@@ -13,10 +13,20 @@
 //!variant v4 -DTM=16 -DTN=16
 //!variant v4t -DTM=32 -DTN=16
 //!variant s -DSCALAR=1
+//!variant v4_add -DTM=16 -DTN=16 -DACCUM=1
+//!variant v4t_add -DTM=32 -DTN=16 -DACCUM=1
+//!variant s_add -DSCALAR=1 -DACCUM=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer DY; // (N, P, Q, K)
 layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
+// ACCUM (the _add variants): dx is added to what the buffer holds, a second gradient contribution. A
+// variant of its own, not a branch on the push constant: with both paths in one kernel lavapipe ran
+// the plain one 1.06-1.2x slower (BENCHMARKS.md).
+#ifdef ACCUM
+layout(std430, set = 0, binding = 2) buffer DX { float dx[]; }; // (N, H, W, C)
+#else
 layout(std430, set = 0, binding = 2) writeonly buffer DX { float dx[]; }; // (N, H, W, C)
+#endif
 
 void main() {
 	uint M = p.N * p.Hp * p.Wp;
@@ -80,7 +90,11 @@ void main() {
 		uint row = p.off2 + ((n * p.H + h) * p.W + w) * p.C + n0;
 		[[unroll]] for (uint j = 0; j < TN; j++) {
 			if (n0 + j >= p.C) break;
+#ifdef ACCUM
+			dx[row + j] += acc[i][j];
+#else
 			dx[row + j] = acc[i][j];
+#endif
 		}
 	}
 }

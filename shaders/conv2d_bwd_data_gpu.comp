@@ -13,7 +13,7 @@ layout(std430, set = 0, binding = 0) readonly buffer DYBuf { float dy[]; }; // (
 layout(std430, set = 0, binding = 0) readonly buffer DYBuf4 { vec4 dy4[]; };
 layout(std430, set = 0, binding = 1) readonly buffer WBuf { float wt[]; };  // (R, S, C, K)
 layout(std430, set = 0, binding = 1) readonly buffer WBuf4 { vec4 wt4[]; };
-layout(std430, set = 0, binding = 2) writeonly buffer DXBuf { float dx[]; }; // (N, H, W, C)
+layout(std430, set = 0, binding = 2) buffer DXBuf { float dx[]; }; // (N, H, W, C); accumulate: added to
 
 int ib[MAX_SLOTS], jb[MAX_SLOTS];
 uint nb[MAX_SLOTS];
@@ -80,7 +80,11 @@ vec4 loadB4(uint kk, uint c, uint kEnd) {
 void storeC(uint m, uint c, float v) {
 	uint nij = m / p.Wp;
 	uint h = p.ph + (nij % p.Hp) * p.st, w = p.pw + (m % p.Wp) * p.st, n = nij / p.Hp;
-	dx[p.off2 + ((n * p.H + h) * p.W + w) * p.C + c] = v;
+	uint e = p.off2 + ((n * p.H + h) * p.W + w) * p.C + c;
+	if (p.accumulate != 0)
+		dx[e] += v;
+	else
+		dx[e] = v;
 }
 
 void main() {

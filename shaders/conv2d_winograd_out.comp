@@ -1,7 +1,7 @@
 // conv2d_winograd_out.comp: the Winograd domain back to pixels, for ops/winograd.go: tile t = (n, th, tw)
 // of m[xi][t][k] (ALPHA*ALPHA frequencies, Kp channels a row) becomes y = A^T m A, the MT x MT output
-// pixels from (th*MT, tw*MT) of y (N, P, Q, K); pixels past P or Q are not stored. One invocation: one
-// tile, four channels.
+// pixels from (th*MT, tw*MT) of y (N, P, Q, K), or are added to y's (ACCUM); pixels past P or Q are
+// not stored. One invocation: one tile, four channels.
 #version 450
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
@@ -10,6 +10,10 @@
 //!variant f4_s -DMT=4 -DSCALAR=1
 //!variant f2 -DMT=2
 //!variant f2_s -DMT=2 -DSCALAR=1
+//!variant f4_add -DMT=4 -DACCUM=1
+//!variant f4_s_add -DMT=4 -DSCALAR=1 -DACCUM=1
+//!variant f2_add -DMT=2 -DACCUM=1
+//!variant f2_s_add -DMT=2 -DSCALAR=1 -DACCUM=1
 
 layout(push_constant) uniform Push {
 	uint N, P, Q, K;
@@ -20,11 +24,18 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(set = 0, binding = 0) uniform samplerBuffer Mw; // RGBA32F (ALPHA*ALPHA, T, Kp / 4)
+// ACCUM (the _add variants): y is added to what the buffer holds (backward data's second gradient
+// contribution); a variant of its own so the plain kernel stays write-only (see conv2d_bwd_data_cpu.comp).
+#ifdef ACCUM
+#define YACCESS
+#else
+#define YACCESS writeonly
+#endif
 // SCALAR: any K and offset; else K % 4 == 0 and outOff % 4 == 0.
 #ifdef SCALAR
-layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
+layout(std430, set = 0, binding = 1) YACCESS buffer Y { float y[]; };
 #else
-layout(std430, set = 0, binding = 1) writeonly buffer Y { vec4 y[]; };
+layout(std430, set = 0, binding = 1) YACCESS buffer Y { vec4 y[]; };
 #endif
 
 void main() {
@@ -53,9 +64,19 @@ void main() {
 			uint e = p.outOff + ((n * p.P + h) * p.Q + w) * p.K + k;
 #ifdef SCALAR
 			[[unroll]] for (uint cc = 0; cc < 4; cc++)
-				if (k + cc < p.K) y[e + cc] = r[b][cc];
+				if (k + cc < p.K) {
+#ifdef ACCUM
+					y[e + cc] += r[b][cc];
+#else
+					y[e + cc] = r[b][cc];
+#endif
+				}
+#else
+#ifdef ACCUM
+			y[e / 4] += r[b];
 #else
 			y[e / 4] = r[b];
+#endif
 #endif
 		}
 	}
