@@ -89,8 +89,11 @@ func (g *Graph) MemoryPlan(train bool, scratchFloats int, keep []int) Plan {
 	var p Plan
 	p.Params = uint64(4 * (g.NParams + g.NState))
 	maxT := 0
-	for _, t := range g.Tensors {
-		p.Activations += uint64(4 * t.Len())
+	unstored := g.unstored()
+	for i, t := range g.Tensors {
+		if !unstored[i] {
+			p.Activations += uint64(4 * t.Len())
+		}
 		maxT = max(maxT, t.Len())
 	}
 	if train {
@@ -169,11 +172,15 @@ func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error
 	d.dacts = make([]*vk.Buffer, len(g.Tensors))
 	maxT := 0
 	var err error
+	unstored := g.unstored()
 	for i, t := range g.Tensors {
+		maxT = max(maxT, t.Len())
+		if unstored[i] {
+			continue // never written: Act(i) panics
+		}
 		if d.acts[i], err = alloc("activation "+t.Name, t.Len()); err != nil {
 			return fail(err)
 		}
-		maxT = max(maxT, t.Len())
 	}
 	if train {
 		plan := g.PlanGrads()
@@ -226,7 +233,12 @@ func (d *Device) Release() {
 }
 
 // Act binds tensor i's activation; Grad its gradient.
-func (d *Device) Act(i int) vk.Binding  { return d.acts[i].Slice(0, uint64(4*d.G.Tensors[i].Len())) }
+func (d *Device) Act(i int) vk.Binding {
+	if d.acts[i] == nil {
+		panic("model: activation " + d.G.Tensors[i].Name + " is never stored (Graph.FusedResidual)")
+	}
+	return d.acts[i].Slice(0, uint64(4*d.G.Tensors[i].Len()))
+}
 func (d *Device) Grad(i int) vk.Binding { return d.dacts[i].Slice(0, uint64(4*d.G.Tensors[i].Len())) }
 
 func (d *Device) param(i int) vk.Binding {
@@ -249,9 +261,13 @@ func (d *Device) scratch() vk.Binding { return d.work.All() }
 func (d *Device) RecordForward(s *vk.Seq, train bool) *vk.Seq {
 	g, k := d.G, d.K
 	d.kept = train
-	for i, l := range g.Layers {
+	for i := 0; i < len(g.Layers); i++ {
+		l := g.Layers[i]
 		s.Label(l.Kind.String())
-		in, out := d.Act(l.In), d.Act(l.Out)
+		var in, out vk.Binding
+		if l.Kind != BN {
+			in, out = d.Act(l.In), d.Act(l.Out)
+		}
 		switch l.Kind {
 		case Conv:
 			var keep vk.Binding
@@ -262,12 +278,20 @@ func (d *Device) RecordForward(s *vk.Seq, train bool) *vk.Seq {
 		case BN:
 			st := g.Stats[l.Stat]
 			rm, rv := d.stat(st.MeanOff, st.C), d.stat(st.VarOff, st.C)
-			if train && d.Sync != nil && d.Sync.Sync {
-				s = d.syncForward(s, i)
-			} else if train {
-				k.BatchNormForwardTrain(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, in, d.param(l.W), d.param(l.B), out, d.Act(l.Mean), d.Act(l.Istd), rm, rv, d.scratch())
+			o, in, li := ops.BNOpts{ReLU: l.ReLU}, d.Act(l.In), i
+			if g.FusedResidual(li) {
+				next := g.Layers[li+1]
+				o, out = ops.BNOpts{ReLU: true, Residual: d.Act(next.In2)}, d.Act(next.Out)
+				i++ // the AddReLU is done here
 			} else {
-				k.BatchNormForwardEval(s, l.BN, ops.BNOpts{ReLU: l.ReLU}, in, d.param(l.W), d.param(l.B), rm, rv, out)
+				out = d.Act(l.Out)
+			}
+			if train && d.Sync != nil && d.Sync.Sync {
+				s = d.syncForward(s, li, o, out)
+			} else if train {
+				k.BatchNormForwardTrain(s, l.BN, o, in, d.param(l.W), d.param(l.B), out, d.Act(l.Mean), d.Act(l.Istd), rm, rv, d.scratch())
+			} else {
+				k.BatchNormForwardEval(s, l.BN, o, in, d.param(l.W), d.param(l.B), rm, rv, out)
 			}
 		case AddReLU:
 			k.AddReLU(s, g.Tensors[l.Out].Len(), in, d.Act(l.In2), out)

@@ -244,6 +244,41 @@ func Build(cfg Config, batch int) (*Graph, error) {
 	return g, nil
 }
 
+// FusedResidual reports whether layer i is a batchnorm without ReLU whose only
+// consumer is the AddReLU right after it (a residual block's last batchnorm):
+// the device then runs the two as one pass, relu(bn(x) + shortcut) written
+// straight to the AddReLU's output (ops.BNOpts.Residual), and the batchnorm's
+// own output tensor is never stored (nor allocated). The backward is
+// unchanged: AddReLU's reads only its output, batchnorm's without ReLU only its
+// input.
+func (g *Graph) FusedResidual(i int) bool {
+	if i+1 >= len(g.Layers) {
+		return false
+	}
+	l, next := g.Layers[i], g.Layers[i+1]
+	if l.Kind != BN || l.ReLU || next.Kind != AddReLU || next.In != l.Out || next.In2 == l.Out {
+		return false
+	}
+	for j, m := range g.Layers {
+		if j != i+1 && (m.In == l.Out || (m.Kind == AddReLU && m.In2 == l.Out)) {
+			return false
+		}
+	}
+	return l.Out != g.Output && l.Out != g.Features
+}
+
+// unstored reports the tensors a device never writes: the outputs of fused
+// residual batchnorms (FusedResidual).
+func (g *Graph) unstored() []bool {
+	u := make([]bool, len(g.Tensors))
+	for i, l := range g.Layers {
+		if g.FusedResidual(i) {
+			u[l.Out] = true
+		}
+	}
+	return u
+}
+
 // Segments is the optimizer's offset table over the parameter buffer.
 func (g *Graph) Segments() []ref.Segment {
 	s := make([]ref.Segment, len(g.Params))

@@ -117,8 +117,9 @@ func (d *Device) EnableSync(sb *SyncBN) error {
 	return nil
 }
 
-// syncForward records layer i's training batchnorm with statistics over all ranks.
-func (d *Device) syncForward(s *vk.Seq, i int) *vk.Seq {
+// syncForward records layer i's training batchnorm with statistics over all ranks, applied with o
+// into out (the layer's output, or with a residual the next AddReLU's).
+func (d *Device) syncForward(s *vk.Seq, i int, o ops.BNOpts, out vk.Binding) *vk.Seq {
 	g, k, l := d.G, d.K, d.G.Layers[i]
 	h := d.Sync.host[i]
 	p, C := l.BN, l.BN.C
@@ -135,7 +136,7 @@ func (d *Device) syncForward(s *vk.Seq, i int) *vk.Seq {
 	st := g.Stats[l.Stat]
 	s.Label(l.Kind.String())
 	k.BatchNormFoldCombined(s, p, total, d.scratch(), d.Act(l.Mean), d.Act(l.Istd), d.stat(st.MeanOff, C), d.stat(st.VarOff, C))
-	k.BatchNormApply(s, p, ops.BNOpts{ReLU: l.ReLU}, d.Act(l.In), d.param(l.W), d.param(l.B), d.Act(l.Mean), d.Act(l.Istd), d.Act(l.Out))
+	k.BatchNormApply(s, p, o, d.Act(l.In), d.param(l.W), d.param(l.B), d.Act(l.Mean), d.Act(l.Istd), out)
 	return s
 }
 

@@ -22,6 +22,8 @@ func init() {
 		register("batchnorm_stats"+v, kernelDef{module: "batchnorm_stats" + v, bindings: []vk.DescKind{I, S}, push: 12, spec: localWide})
 		register("batchnorm_apply"+v, kernelDef{module: "batchnorm_apply" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
 		register("batchnorm_apply_eval"+v, kernelDef{module: "batchnorm_apply_eval" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
+		register("batchnorm_apply_res"+v, kernelDef{module: "batchnorm_apply_res" + v, bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
+		register("batchnorm_apply_eval_res"+v, kernelDef{module: "batchnorm_apply_eval_res" + v, bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
 		register("batchnorm_bwd"+v, kernelDef{module: "batchnorm_bwd" + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 16, spec: localWide})
 		register("batchnorm_bwd_apply"+v, kernelDef{module: "batchnorm_bwd_apply" + v, bindings: []vk.DescKind{I, I, I, S, S}, push: 16, spec: localWide})
 	}
@@ -35,6 +37,30 @@ type BNOpts struct {
 	// dy with the post-ReLU output y > 0 before the batchnorm gradient
 	// (backward, which then needs y).
 	ReLU bool
+	// Residual, when bound, is added to the output before the ReLU (forward
+	// only): y = relu(bn(x) + Residual), a residual block's last batchnorm
+	// and its AddReLU in one pass. Its backward is AddReLU's (ReLUBackward
+	// on y) followed by a plain BatchNormBackward.
+	Residual vk.Binding
+}
+
+// bnApply records the apply pass (name: batchnorm_apply or batchnorm_apply_eval) over the rows of q
+// from row r0, with o's residual when bound.
+func (k *Kernels) bnApply(s *vk.Seq, name string, p, q ref.BatchNorm, R, r0 int, whole bool, o BNOpts, x, gamma, beta, mean, istd, y vk.Binding) {
+	xp, yp := piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole)
+	inputs := []*vk.Binding{&xp}
+	var rp vk.Binding
+	if o.Residual.Buf != nil {
+		rp = piece(o.Residual, r0*p.C, q.M*p.C, whole)
+		inputs = append(inputs, &rp)
+		name += "_res"
+	}
+	v, cg, n := k.bnGrid(q, R, inputs, yp, gamma, beta, mean, istd)
+	binds := []vk.Binding{xp, gamma, beta, mean, istd, yp}
+	if rp.Buf != nil {
+		binds = append(binds, rp)
+	}
+	k.dispatch1D(s, name+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), binds...)
 }
 
 // maxBNChunks bounds the chunk count, so the final pass stays short.
@@ -113,7 +139,7 @@ func (k *Kernels) bnGrid(p ref.BatchNorm, R int, inputs []*vk.Binding, others ..
 // merged in a fixed order, so a replayed step is bit-identical. When runMean
 // and runVar are bound they are updated like PyTorch (momentum, unbiased
 // variance); leave them zero to skip that. partial holds
-// BatchNormScratch(p) floats. y may not alias x.
+// BatchNormScratch(p) floats. y may not alias x or o.Residual.
 func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, y, mean, istd, runMean, runVar, partial vk.Binding) {
 	const op = "BatchNormForwardTrain"
 	k.bnCheck(op, p)
@@ -123,6 +149,9 @@ func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x,
 	}
 	need(op, "x", x, p.M*p.C)
 	need(op, "y", y, p.M*p.C)
+	if o.Residual.Buf != nil {
+		need(op, "residual", o.Residual, p.M*p.C)
+	}
 	for _, b := range []struct {
 		n string
 		b vk.Binding
@@ -148,35 +177,34 @@ func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x,
 	})
 	k.dispatch1D(s, "batchnorm_final", p.C, vk.Push(p.M, p.C, R, p.Eps, p.Momentum, running), partial, mean, istd, runMean, runVar)
 	k.bnPieces(p, R, func(q ref.BatchNorm, r0, c0 int, whole bool) {
-		xp, yp := piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole)
-		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp}, yp, gamma, beta, mean, istd, partial)
 		if r0 > 0 {
 			s.NoBarrier()
 		}
-		k.dispatch1D(s, "batchnorm_apply"+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), xp, gamma, beta, mean, istd, yp)
+		k.bnApply(s, "batchnorm_apply", p, q, R, r0, whole, o, x, gamma, beta, mean, istd, y)
 	})
 }
 
 // BatchNormForwardEval records y = (x-runMean) * gamma/sqrt(runVar+eps) + beta
 // (then ReLU with o.ReLU), the frozen-statistics forward for evaluation and
-// the linear probe. y may alias x.
+// the linear probe. y may alias x, not o.Residual.
 func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma, beta, runMean, runVar, y vk.Binding) {
 	const op = "BatchNormForwardEval"
 	k.bnCheck(op, p)
 	need(op, "x", x, p.M*p.C)
 	need(op, "y", y, p.M*p.C)
+	if o.Residual.Buf != nil {
+		need(op, "residual", o.Residual, p.M*p.C)
+	}
 	need(op, "gamma", gamma, p.C)
 	need(op, "beta", beta, p.C)
 	need(op, "runMean", runMean, p.C)
 	need(op, "runVar", runVar, p.C)
 	R := k.bnRows(p.M, p.C)
 	k.bnPieces(p, R, func(q ref.BatchNorm, r0, _ int, whole bool) {
-		xp, yp := piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole)
-		v, cg, n := k.bnGrid(q, R, []*vk.Binding{&xp}, yp, gamma, beta, runMean, runVar)
 		if r0 > 0 {
 			s.NoBarrier()
 		}
-		k.dispatch1D(s, "batchnorm_apply_eval"+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), xp, gamma, beta, runMean, runVar, yp)
+		k.bnApply(s, "batchnorm_apply_eval", p, q, R, r0, whole, o, x, gamma, beta, runMean, runVar, y)
 	})
 }
 

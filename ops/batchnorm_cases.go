@@ -120,6 +120,38 @@ func batchnormCases() []Case {
 					ref.BatchNormBackward(p, b[0], d, b[3], b[4], b[5], b[6], b[7], b[8])
 				},
 			})
+			if relu {
+				// A residual block's end: y = relu(bn(x) + r) in one pass.
+				r := Randn(p.M*p.C, seed+6)
+				addRes := func(y, r []float32) {
+					for j := range y {
+						y[j] += r[j]
+					}
+					ref.ReLUForward(y, y)
+				}
+				cs = append(cs, Case{
+					Op: "batchnorm_res", Name: name, Tol: tol,
+					Bufs: []Buf{In("x", x), In("gamma", gamma), In("beta", beta), Out("y", p.M*p.C), Out("mean", p.C), Out("istd", p.C),
+						InOut("runMean", rm), InOut("runVar", rv), part, In("residual", r)},
+					GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+						k.BatchNormForwardTrain(s, p, BNOpts{ReLU: true, Residual: b[9]}, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8])
+					},
+					Ref: func(b [][]float32, _ [][]int32) {
+						ref.BatchNormForwardTrain(p, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+						addRes(b[3], b[9])
+					},
+				}, Case{
+					Op: "batchnorm_eval_res", Name: name, Tol: Tol{Atol: 1e-5, Rtol: 1e-5, Why: "float32 (x-mean)*scale+beta+r vs float64"},
+					Bufs: []Buf{In("x", x), In("gamma", gamma), In("beta", beta), In("runMean", rm), In("runVar", rv), Out("y", p.M*p.C), In("residual", r)},
+					GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+						k.BatchNormForwardEval(s, p, BNOpts{ReLU: true, Residual: b[6]}, b[0], b[1], b[2], b[3], b[4], b[5])
+					},
+					Ref: func(b [][]float32, _ [][]int32) {
+						ref.BatchNormForwardEval(p, b[0], b[1], b[2], b[3], b[4], b[5])
+						addRes(b[5], b[6])
+					},
+				})
+			}
 			cs = append(cs, Case{
 				Op: "batchnorm_eval", Name: name, Tol: Tol{Atol: 1e-5, Rtol: 1e-5, Why: "float32 (x-mean)*scale+beta vs float64"},
 				Bufs: []Buf{In("x", x), In("gamma", gamma), In("beta", beta), In("runMean", rm), In("runVar", rv), Out("y", p.M*p.C)},

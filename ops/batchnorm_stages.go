@@ -53,9 +53,10 @@ func (k *Kernels) BatchNormApply(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, gamma,
 	k.bnCheck(op, p)
 	need(op, "x", x, p.M*p.C)
 	need(op, "y", y, p.M*p.C)
-	R := k.bnRows(p.M, p.C)
-	v, cg, n := k.bnGrid(p, R, []*vk.Binding{&x}, y, gamma, beta, mean, istd)
-	k.dispatch1D(s, "batchnorm_apply"+v, n, vk.Push(p.M, cg, R, o.ReLU, p.Eps), x, gamma, beta, mean, istd, y)
+	if o.Residual.Buf != nil {
+		need(op, "residual", o.Residual, p.M*p.C)
+	}
+	k.bnApply(s, "batchnorm_apply", p, p, k.bnRows(p.M, p.C), 0, true, o, x, gamma, beta, mean, istd, y)
 }
 
 // BatchNormBackwardStats records the backward statistics stage (see

@@ -1,8 +1,11 @@
 // batchnorm_apply.comp: y = gamma*(x-mean)*istd + beta over x (M, C), with
 // the batch statistics (training) or, with -DEVAL, the running ones:
 // y = (x-runMean) * gamma/sqrt(runVar+eps) + beta. p.relu != 0 applies ReLU
-// in the same pass. Same (chunk, channel group) grid as the statistics, so
-// each invocation loads its channel's parameters once.
+// in the same pass. -DRESIDUAL (the _res variants) adds a residual r (M, C)
+// before the ReLU, y = relu(bn(x) + r): a residual block's last batchnorm and
+// its add + ReLU in one pass, the bn output never stored. Same (chunk, channel
+// group) grid as the statistics, so each invocation loads its channel's
+// parameters once.
 #version 450
 #include "common.glsl"
 #include "batchnorm.glsl"
@@ -11,6 +14,12 @@
 //!variant eval -DEVAL=1
 //!variant eval_vec4 -DEVAL=1 -DVEC4=1
 //!variant eval_texel -DEVAL=1 -DVEC4=1 -DTEXEL=1
+//!variant res -DRESIDUAL=1
+//!variant res_vec4 -DRESIDUAL=1 -DVEC4=1
+//!variant res_texel -DRESIDUAL=1 -DVEC4=1 -DTEXEL=1
+//!variant eval_res -DEVAL=1 -DRESIDUAL=1
+//!variant eval_res_vec4 -DEVAL=1 -DRESIDUAL=1 -DVEC4=1
+//!variant eval_res_texel -DEVAL=1 -DRESIDUAL=1 -DVEC4=1 -DTEXEL=1
 
 layout(push_constant) uniform Push { uint M, CG, R, relu; float eps; } p;
 INPUT(0, x, T)                                                             // (M, C)
@@ -19,6 +28,14 @@ layout(std430, set = 0, binding = 2) readonly buffer Beta { T beta[]; };   // (C
 layout(std430, set = 0, binding = 3) readonly buffer Mean { T mean[]; };   // (C) batch mean or running mean
 layout(std430, set = 0, binding = 4) readonly buffer Istd { T istd[]; };   // (C) batch istd or running var
 layout(std430, set = 0, binding = 5) writeonly buffer Y { T y[]; };        // (M, C)
+#ifdef RESIDUAL
+INPUT(6, res, T) // (M, C)
+// The bn value rounded to float first, then the residual added: the same two
+// roundings as a batchnorm pass followed by an add pass.
+#define BN_OUT(r) (((LOAD(x, (r) * p.CG + c) - mu) * sc + b) + LOAD(res, (r) * p.CG + c))
+#else
+#define BN_OUT(r) ((LOAD(x, (r) * p.CG + c) - mu) * sc + b)
+#endif
 
 void main() {
 	uint chunk, c, r0, r1;
@@ -30,11 +47,11 @@ void main() {
 	T sc = gamma[c] * istd[c];
 #endif
 	if (p.relu != 0) {
-#define STEP(r) y[(r) * p.CG + c] = relu_fwd((LOAD(x, (r) * p.CG + c) - mu) * sc + b);
+#define STEP(r) y[(r) * p.CG + c] = relu_fwd(BN_OUT(r));
 		FOR_ROWS(r0, r1)
 #undef STEP
 	} else {
-#define STEP(r) y[(r) * p.CG + c] = (LOAD(x, (r) * p.CG + c) - mu) * sc + b;
+#define STEP(r) y[(r) * p.CG + c] = BN_OUT(r);
 		FOR_ROWS(r0, r1)
 #undef STEP
 	}

@@ -6,7 +6,7 @@ package shaders
 // compile flags, as of the last compile.
 var sourceHashes = map[string]string{
 	"add.comp":                    "1be4215edc68080589aa24bccff76d09fdeee28cb98986263a188196c6ad1803",
-	"batchnorm_apply.comp":        "910348eb34e82111cb944b4869a8f82c0f0f06664c65dfbe42281fbb338d0638",
+	"batchnorm_apply.comp":        "554337257c3a2fe4cb6303d9e72c6f13e2d77094efc5755f68ae0fa5b339623c",
 	"batchnorm_bwd.comp":          "f4789790c01b66d41835cadb08ba7d7e2149902dca3f5b82b22bcc74570f3b9e",
 	"batchnorm_final.comp":        "f5da7e9a7104e4010aadd8fd600444a98b5d424929f26dcb6964d77c2e90e403",
 	"batchnorm_stats.comp":        "cd4fe1f37bb9bd11f76f12966e6fed3f578fcc462c069f650bc893ce6026323d",
