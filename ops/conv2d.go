@@ -203,6 +203,11 @@ func (k *Kernels) conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 				if hp == 0 || wp == 0 {
 					continue
 				}
+				if add && ((ph+p.Pad)%p.Stride >= p.R || (pw+p.Pad)%p.Stride >= p.S) {
+					// No tap reaches this phase's pixels (3 of the 4 phases of a 1x1 stride-2
+					// convolution): their gradient gets nothing to add. Written fresh, they get zeros.
+					continue
+				}
 				if !first {
 					s.NoBarrier() // phases and pieces write disjoint pixels
 				}
