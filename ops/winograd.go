@@ -35,6 +35,7 @@ func init() {
 			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 10 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
+		register("conv2d_winograd_filter_"+f+"_t", kernelDef{module: "conv2d_winograd_filter_" + f + "_t", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
 		if f == "f4" {
 			register("conv2d_winograd_rot", kernelDef{module: "conv2d_winograd_rot", bindings: storage(2), push: 4 * 4, spec: local1D})
 		}
@@ -139,12 +140,24 @@ func (k *Kernels) winoFilter(s *vk.Seq, op string, w wino, p ref.Conv2D, flip bo
 		// rows. The transform's own flip runs 2.4-2.8x slower than the forward one (BENCHMARKS.md).
 		rb, roff := k.scratchSpan(op, scratch, w.filterFloats()+w.inFloats(), 9*p.C*p.K, vk.Storage)
 		k.dispatch1D(s, "conv2d_winograd_rot", 9*p.C*p.K/16, vk.Push(p.C, p.K, woff, roff), wb, rb)
-		k.dispatch1D(s, "conv2d_winograd_filter_"+w.suffix(), rows*cols/4,
-			vk.Push(p.K, p.C, rows, cols, false, rows*cols, roff, uoff), rb, ub)
+		rt, rtoff, _ := k.operand(scratch, w.filterFloats()+w.inFloats(), 9*p.C*p.K, vk.TexelVec4)
+		k.winoFilterPass(s, w, p.K, p.C, rows, cols, false, rb, roff, rt, rtoff, ub, uoff)
 		return
 	}
-	k.dispatch1D(s, "conv2d_winograd_filter_"+w.suffix(), rows*cols/4,
-		vk.Push(p.C, p.K, rows, cols, flip, rows*cols, woff, uoff), wb, ub)
+	wtb, wtoff, _ := k.operand(wt, 0, 9*p.C*p.K, vk.TexelVec4)
+	k.winoFilterPass(s, w, p.C, p.K, rows, cols, flip, wb, woff, wtb, wtoff, ub, uoff)
+}
+
+// winoFilterPass records the transform of a (3, 3, C, K) filter at element off of src (at toff of tex,
+// its RGBA32F view, when that is bound) into u. Through the texel view when it can (no flip, K % 4 == 0):
+// lavapipe reads a storage buffer lane by lane, a texel buffer with vector loads.
+func (k *Kernels) winoFilterPass(s *vk.Seq, w wino, C, K, rows, cols int, flip bool, src vk.Binding, off int, tex vk.Binding, toff int, u vk.Binding, uoff int) {
+	name := "conv2d_winograd_filter_" + w.suffix()
+	if !flip && K%4 == 0 && tex.Buf != nil && toff%4 == 0 {
+		k.dispatch1D(s, name+"_t", rows*cols/4, vk.Push(C, K, rows, cols, false, rows*cols, toff, uoff), tex, u)
+		return
+	}
+	k.dispatch1D(s, name, rows*cols/4, vk.Push(C, K, rows, cols, flip, rows*cols, off, uoff), src, u)
 }
 
 // winoIn records the transform of n images of src (N, H, W, C) from image n0 into v at element vFirst

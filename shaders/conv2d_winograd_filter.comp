@@ -8,6 +8,8 @@
 //!novariant-base
 //!variant f4 -DMT=4
 //!variant f2 -DMT=2
+//!variant f4_t -DMT=4 -DTEXEL4=1
+//!variant f2_t -DMT=2 -DTEXEL4=1
 
 layout(push_constant) uniform Push {
 	uint C, K;
@@ -17,7 +19,14 @@ layout(push_constant) uniform Push {
 	uint inOff, outOff;
 } p;
 
+// TEXEL4 (the _t variants): w through an RGBA32F texel view, four k at once (the vectorised load path on
+// lavapipe, where a storage-buffer load runs lane by lane); needs K % 4 == 0, an offset that is a
+// multiple of 4, and no flip (backward data rotates the filter first, conv2d_winograd_rot).
+#ifdef TEXEL4
+layout(set = 0, binding = 0) uniform samplerBuffer Wt4;                      // (3, 3, C, K / 4)
+#else
 layout(std430, set = 0, binding = 0) readonly buffer Wt { float w[]; };     // (3, 3, C, K)
+#endif
 layout(std430, set = 0, binding = 1) writeonly buffer U { vec4 u[]; };      // (ALPHA*ALPHA, rows, cols / 4)
 
 void main() {
@@ -26,6 +35,14 @@ void main() {
 	if (i >= p.rows * c4s) return;
 	uint col = 4 * (i % c4s), row = i / c4s;
 	vec4 g[3][3];
+#ifdef TEXEL4
+	bool rowOK = row < p.C; // columns: cols = K, a multiple of 4
+	[[unroll]] for (uint r = 0; r < 3; r++)
+		[[unroll]] for (uint s = 0; s < 3; s++) {
+			vec4 v = texelFetch(Wt4, int((p.inOff + (rowOK ? ((r * 3 + s) * p.C + row) * p.K + col : 0)) / 4));
+			g[r][s] = rowOK ? v : vec4(0.0);
+		}
+#else
 	[[unroll]] for (uint r = 0; r < 3; r++)
 		[[unroll]] for (uint s = 0; s < 3; s++)
 			[[unroll]] for (uint cc = 0; cc < 4; cc++) {
@@ -36,6 +53,7 @@ void main() {
 				float f = w[p.inOff + (ok ? ((rr * 3 + ss) * p.C + c) * p.K + k : 0)];
 				g[r][s][cc] = ok ? f : 0.0;
 			}
+#endif
 	vec4 t[ALPHA][3];
 	[[unroll]] for (uint s = 0; s < 3; s++) {
 		vec4 col3[3] = vec4[3](g[0][s], g[1][s], g[2][s]), o[ALPHA];

@@ -18,7 +18,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_cpu.comp":         "2fb8d361555226abed5d25528272aad4064f7c3497c4e441777e897943f471ea",
 	"conv2d_fwd_gpu.comp":         "74e53ed9ee26cdd2ecc8c9879cf94c58745b48e7155cf56fd71831f43178c590",
 	"conv2d_im2col.comp":          "2bd928433a9a445a33c7e252cc9bd0a5344ea46d47eca79365185d1e2181b668",
-	"conv2d_winograd_filter.comp": "0ea42924b51827ecfe3bfd1c16bdc944e6f860930bf8248470d30b730bee3f8c",
+	"conv2d_winograd_filter.comp": "237c874cf643a1d8ab364d30649133a43a146f570b78b29f5eb3387e992692dc",
 	"conv2d_winograd_gemm.comp":   "6bf275f50be87073a8ebf38f9ed4f0c566ff5a7b1a09c57da823975e83ae66f9",
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
 	"conv2d_winograd_out.comp":    "a468bcaa98b12736fe727918d4e6c423be71be26771ae6112ee12dd5f2a597c0",
