@@ -213,7 +213,7 @@ func (k *Kernels) conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 				}
 				first = false
 				cp := convPush{ph: ph, pw: pw, hp: hp, wp: wp, accumulate: add}
-				k.convDispatch(s, "conv2d_bwd_data", p.K%4 == 0, false, q, cp, q.N*hp*wp, p.C, 1,
+				k.convDispatch(s, "conv2d_bwd_data", p.K%4 == 0 && p.C%4 == 0, true, q, cp, q.N*hp*wp, p.C, 1,
 					span{dy, n0 * out, q.N * out}, span{w, 0, p.R * p.S * p.C * p.K}, span{dx, n0 * img, q.N * img})
 			}
 		}

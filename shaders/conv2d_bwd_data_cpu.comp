@@ -23,9 +23,16 @@ layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
 // variant of its own, not a branch on the push constant: with both paths in one kernel lavapipe ran
 // the plain one 1.06-1.2x slower (BENCHMARKS.md).
 #ifdef ACCUM
-layout(std430, set = 0, binding = 2) buffer DX { float dx[]; }; // (N, H, W, C)
+#define DXACCESS
 #else
-layout(std430, set = 0, binding = 2) writeonly buffer DX { float dx[]; }; // (N, H, W, C)
+#define DXACCESS writeonly
+#endif
+#ifdef SCALAR
+layout(std430, set = 0, binding = 2) DXACCESS buffer DX { float dx[]; }; // (N, H, W, C)
+#else
+// The vec4 variants need C % 4 == 0 and an output offset that is a multiple of 4: vec4 stores, as
+// the forward's (lavapipe stores lane by lane, so fewer stores are faster).
+layout(std430, set = 0, binding = 2) DXACCESS buffer DX { vec4 dx4[]; }; // (N, H, W, C / 4)
 #endif
 
 void main() {
@@ -88,6 +95,7 @@ void main() {
 		uint m = m0 + i, nij = m / p.Wp;
 		uint h = p.ph + (nij % p.Hp) * p.st, w = p.pw + (m % p.Wp) * p.st, n = nij / p.Hp;
 		uint row = p.off2 + ((n * p.H + h) * p.W + w) * p.C + n0;
+#ifdef SCALAR
 		[[unroll]] for (uint j = 0; j < TN; j++) {
 			if (n0 + j >= p.C) break;
 #ifdef ACCUM
@@ -96,5 +104,16 @@ void main() {
 			dx[row + j] = acc[i][j];
 #endif
 		}
+#else
+		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+			if (n0 + j >= p.C) break;
+			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+#ifdef ACCUM
+			dx4[(row + j) / 4] += v;
+#else
+			dx4[(row + j) / 4] = v;
+#endif
+		}
+#endif
 	}
 }

@@ -11,7 +11,7 @@ var sourceHashes = map[string]string{
 	"batchnorm_final.comp":        "f5da7e9a7104e4010aadd8fd600444a98b5d424929f26dcb6964d77c2e90e403",
 	"batchnorm_stats.comp":        "cd4fe1f37bb9bd11f76f12966e6fed3f578fcc462c069f650bc893ce6026323d",
 	"colsum.comp":                 "d4c701f29c06080634fb18fa71b2a26e728bbeff5ae100685cb08bd71e70a2b7",
-	"conv2d_bwd_data_cpu.comp":    "11af74e25a5328cada02c84f673327d329446caeb091322f4884014361a55967",
+	"conv2d_bwd_data_cpu.comp":    "6af29dff58223bb9962d57ab8b1f73b4805dcc06689c1726e1ed314bcbe881ae",
 	"conv2d_bwd_data_gpu.comp":    "e8243dd99bd5e02811a62a2fa6b989e7c1f2cca91dd541135967f5b1a07463ad",
 	"conv2d_bwd_weight_cpu.comp":  "7c28fb05157198499768e64a0607017db11bcbeb808268fe37d8e3bbeae5af36",
 	"conv2d_bwd_weight_gpu.comp":  "e755c9b64d7d0748415afecc57ae4da4bc72f1fdd7819e2d686ad408648595b4",

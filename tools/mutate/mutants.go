@@ -183,6 +183,9 @@ var mutants = []Mutant{
 	// Fewer passes: backward data adds a second gradient contribution itself, shortcut gradients share
 	// their block's buffer, and a residual block's last batchnorm runs with its add + ReLU.
 	{Name: "bwd-data-add-overwrites", File: "shaders/conv2d_bwd_data_cpu.comp",
+		Old: "dx4[(row + j) / 4] += v;", New: "dx4[(row + j) / 4] = v;",
+		Pkg: "./ops", Run: "TestOps/conv2d_(auto_)?bwd_data_add/"},
+	{Name: "bwd-data-add-overwrites-scalar", File: "shaders/conv2d_bwd_data_cpu.comp",
 		Old: "dx[row + j] += acc[i][j];", New: "dx[row + j] = acc[i][j];",
 		Pkg: "./ops", Run: "TestOps/conv2d_(auto_)?bwd_data_add/"},
 	{Name: "winograd-out-add-overwrites", File: "shaders/conv2d_winograd_out.comp",
