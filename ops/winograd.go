@@ -40,6 +40,7 @@ func init() {
 			register("conv2d_winograd_rot", kernelDef{module: "conv2d_winograd_rot", bindings: storage(2), push: 4 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
+		register("conv2d_winograd_wgrad_"+f+"_v", kernelDef{module: "conv2d_winograd_wgrad_" + f + "_v", bindings: storage(2), push: 8 * 4, spec: local1D})
 	}
 	for _, v := range []string{"nn", "nn16", "tn"} {
 		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
@@ -344,7 +345,11 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 	if !ok {
 		panic("ops.Conv2DBackwardWeightWinograd: dw exceeds the storage-buffer range")
 	}
-	k.dispatch1D(s, "conv2d_winograd_wgrad_"+w.suffix(), p.C*w.Co/4,
+	name := "conv2d_winograd_wgrad_" + w.suffix()
+	if p.K%4 == 0 && doff%4 == 0 {
+		name += "_v" // vec4 stores
+	}
+	k.dispatch1D(s, name, p.C*w.Co/4,
 		vk.Push(p.C, p.K, w.Co, chunks, w.Ci*w.Co, w.xis*w.Ci*w.Co, soff, doff), sb, db)
 }
 

@@ -8,6 +8,8 @@
 //!novariant-base
 //!variant f4 -DMT=4
 //!variant f2 -DMT=2
+//!variant f4_v -DMT=4 -DVEC4OUT=1
+//!variant f2_v -DMT=2 -DVEC4OUT=1
 
 layout(push_constant) uniform Push {
 	uint C, K;
@@ -19,7 +21,13 @@ layout(push_constant) uniform Push {
 } p;
 
 layout(std430, set = 0, binding = 0) readonly buffer S { vec4 s[]; };     // (chunks, ALPHA*ALPHA, Cp, Kp / 4)
+#ifdef VEC4OUT
+// The _v variants store vec4s (K % 4 == 0 and an output offset that is a multiple of 4): lavapipe
+// stores lane by lane, so fewer stores are faster.
+layout(std430, set = 0, binding = 1) writeonly buffer DW { vec4 dw4[]; }; // (3, 3, C, K / 4)
+#else
 layout(std430, set = 0, binding = 1) writeonly buffer DW { float dw[]; }; // (3, 3, C, K)
+#endif
 
 void main() {
 	uint k4s = p.Kp / 4;
@@ -42,8 +50,12 @@ void main() {
 		vec4 row[ALPHA], g[3];
 		[[unroll]] for (uint b = 0; b < ALPHA; b++) row[b] = t[r][b];
 		wino_dfilter(row, g);
+#ifdef VEC4OUT
+		[[unroll]] for (uint q = 0; q < 3; q++) dw4[(p.outOff + ((r * 3 + q) * p.C + c) * p.K + k) / 4] = g[q];
+#else
 		[[unroll]] for (uint q = 0; q < 3; q++)
 			[[unroll]] for (uint cc = 0; cc < 4; cc++)
 				if (k + cc < p.K) dw[p.outOff + ((r * 3 + q) * p.C + c) * p.K + k + cc] = g[q][cc];
+#endif
 	}
 }

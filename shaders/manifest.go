@@ -23,7 +23,7 @@ var sourceHashes = map[string]string{
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
 	"conv2d_winograd_out.comp":    "a468bcaa98b12736fe727918d4e6c423be71be26771ae6112ee12dd5f2a597c0",
 	"conv2d_winograd_rot.comp":    "d05c069ac91d3460e4a9131b82e2aa559c4b94f1af49a8fcfaa8b0e2b6084092",
-	"conv2d_winograd_wgrad.comp":  "cd2c4efa79e8af610ce35495790dbbd08508f5177da44c2e265b067ccfc2dacb",
+	"conv2d_winograd_wgrad.comp":  "fbbbe93fea8bc75d44cbe80de8d9df37b72ab5d9c974f7ee5b5a766cb6898f40",
 	"gemm_cpu.comp":               "496735bb09c354ac561c8e2da50f1ecb2266c9d8aca1c7f26f3e626f706f1abb",
 	"gemm_gpu.comp":               "3c73c53385e6c88941b557e8d1e88b1c9864ebbcc4585f6134a8dba7a8f31e83",
 	"global_avg_pool.comp":        "fb8cf55760cd54a92e6b6ebebb19ce9247fccb4b9040b0555344681673641193",
