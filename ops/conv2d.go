@@ -309,7 +309,7 @@ func (k *Kernels) Conv2DBackwardWeight(s *vk.Seq, p ref.Conv2D, x, dy, dw, scrat
 			// Four pixels per trip pays where rows are long (measured on lavapipe: 1.1-1.2x at Q >= 16,
 			// slower at Q = 4).
 			cp := convPush{rowsPerChunk: rpc, blockBegin: b0, blockEnd: b0 + blk, accumulate: b0 > 0, quad: p.Q() >= 16}
-			k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, false, q, cp, p.R*p.S*p.C, p.K, chunks,
+			k.convDispatch(s, "conv2d_bwd_weight", p.C%4 == 0 && p.K%4 == 0, true, q, cp, p.R*p.S*p.C, p.K, chunks,
 				span{x, n0 * img, q.N * img}, span{dy, n0 * out, q.N * out}, o)
 		}
 	})

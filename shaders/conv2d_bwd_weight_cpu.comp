@@ -19,7 +19,13 @@
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
 layout(set = 0, binding = 1) uniform samplerBuffer DY; // (N, P, Q, K)
+#ifdef SCALAR
 layout(std430, set = 0, binding = 2) buffer Out { float o[]; }; // (chunks, R, S, C, K)
+#else
+// The vec4 variants store vec4s (K % 4 == 0 and an output offset that is a multiple of 4): lavapipe
+// stores and loads a storage buffer lane by lane, so fewer accesses are faster.
+layout(std430, set = 0, binding = 2) buffer Out { vec4 o4[]; }; // (chunks, R, S, C, K / 4)
+#endif
 
 #ifdef SCALAR
 #define G TM  // rows handled one at a time
@@ -127,9 +133,18 @@ void main() {
 	[[unroll]] for (uint i = 0; i < TM; i++) {
 		if (m0 + i >= RSC) break;
 		uint row = base + (m0 + i) * p.K + n0;
+#ifdef SCALAR
 		[[unroll]] for (uint j = 0; j < TN; j++) {
 			if (n0 + j >= p.K) break;
 			o[row + j] = p.accumulate != 0 ? o[row + j] + acc[i][j] : acc[i][j];
 		}
+#else
+		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+			if (n0 + j >= p.K) break;
+			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+			if (p.accumulate != 0) v = o4[(row + j) / 4] + v; // a branch: the load only when adding
+			o4[(row + j) / 4] = v;
+		}
+#endif
 	}
 }

@@ -13,7 +13,7 @@ var sourceHashes = map[string]string{
 	"colsum.comp":                 "d4c701f29c06080634fb18fa71b2a26e728bbeff5ae100685cb08bd71e70a2b7",
 	"conv2d_bwd_data_cpu.comp":    "6af29dff58223bb9962d57ab8b1f73b4805dcc06689c1726e1ed314bcbe881ae",
 	"conv2d_bwd_data_gpu.comp":    "e8243dd99bd5e02811a62a2fa6b989e7c1f2cca91dd541135967f5b1a07463ad",
-	"conv2d_bwd_weight_cpu.comp":  "7c28fb05157198499768e64a0607017db11bcbeb808268fe37d8e3bbeae5af36",
+	"conv2d_bwd_weight_cpu.comp":  "bdf8e41a86798032ce6733f87a3ad52b5f7f8cdc3325d3b472725fd7be55f1e8",
 	"conv2d_bwd_weight_gpu.comp":  "e755c9b64d7d0748415afecc57ae4da4bc72f1fdd7819e2d686ad408648595b4",
 	"conv2d_fwd_cpu.comp":         "2fb8d361555226abed5d25528272aad4064f7c3497c4e441777e897943f471ea",
 	"conv2d_fwd_gpu.comp":         "74e53ed9ee26cdd2ecc8c9879cf94c58745b48e7155cf56fd71831f43178c590",
