@@ -16,7 +16,7 @@ func init() {
 		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
 	}
-	// _add: backward data adding to the gradient dx holds (accumulate).
+	// Backward data's 32x16 tile (v4t), and its _add variants: adding to the gradient dx holds (accumulate).
 	for _, v := range []string{"v4t", "v4_add", "v4t_add", "s_add"} {
 		in := vk.TexelVec4
 		if v == "s_add" {

@@ -10,5 +10,6 @@ layout(push_constant) uniform Push {
 	uint groupsPerChunk;   // backward weight: workgroups per chunk
 	uint blockBegin, blockEnd; // backward weight, cpu: this dispatch's rows of each chunk (relative to its start)
 	uint accumulate;       // backward weight, cpu: add to the partials of the previous blocks;
-	                       // backward data: add dx to what the output holds (a second gradient contribution)
+	                       // backward data, gpu kernel: add dx to what the output holds (a second gradient
+	                       // contribution; the cpu kernels take their _add variants instead)
 } p;
