@@ -31,7 +31,7 @@ var sourceHashes = map[string]string{
 	"max_pool.comp":               "50a081e88e28807630c2009542b026d1d6d0a2badb0360bd42ca697f47e2b1a9",
 	"ntxent.comp":                 "7d17497ca7f56f8bc468c030ebcc1eba5095dea33b3ea4f7cfda02909c270e8c",
 	"ntxent_bwd.comp":             "8208b32ee4672b5b9e0d8a127698f24e721b887a9a4cc8a883fe5120e11460fd",
-	"optim.comp":                  "0b805b8e39a7ab9b4c105bec8d2754bd9f8f662ba2df139260d1eec3478aed43",
+	"optim.comp":                  "160e100dc941c012929dcafcf2c7ee2ccc7fcd2179e7eb417348e39603e100b6",
 	"optim_norms.comp":            "3f1f215004431685c7b1c9af7b237c05b9db646a681a5b2bed5ac92dcf7213ad",
 	"peak.comp":                   "bf9653e7d0f1d73db9e0a6a8c307ee542ebf8fedccd0b1df07db62b09e0b6e57",
 	"reduce.comp":                 "58cbc76ed930cb87333ee3a6cbc170bacc5c27103045a8cbaa2316e43e18533b",

@@ -61,7 +61,7 @@ INPUT4(7, mt)
 // hyper: lr, momentum, wd.
 #define UPDATE(T, S, i)                                                         \
 	{                                                                           \
-		float lr = hyper[0], mom = hyper[1], wd = hyper[2];                     \
+		float lr = H[0], mom = H[1], wd = H[2];                                 \
 		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) g += wd * w;                                                   \
 		T d = g;                                                                \
@@ -76,8 +76,8 @@ INPUT4(7, mt)
 // hyper: lr, momentum, wd, eta; scratch[trust_off + s] is the trust ratio (1 when excluded).
 #define UPDATE(T, S, i)                                                         \
 	{                                                                           \
-		float mom = hyper[1], wd = hyper[2];                                    \
-		float scaled = hyper[0] * trust;                                        \
+		float mom = H[1], wd = H[2];                                            \
+		float scaled = H[0] * trust;                                            \
 		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) g += wd * w;                                                   \
 		T v = mom * M##S(i) + scaled * g;                                       \
@@ -88,9 +88,9 @@ INPUT4(7, mt)
 // hyper: see ops.AdamWHyper.
 #define UPDATE(T, S, i)                                                         \
 	{                                                                           \
-		float b1 = hyper[1], b2 = hyper[2], eps = hyper[3];                     \
-		float step_size = hyper[6], bc2sqrt = hyper[7], decay = hyper[8];       \
-		float omb1 = hyper[9], omb2 = hyper[10];                                \
+		float b1 = H[1], b2 = H[2], eps = H[3];                                 \
+		float step_size = H[6], bc2sqrt = H[7], decay = H[8];                   \
+		float omb1 = H[9], omb2 = H[10];                                        \
 		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) w *= decay;                                                    \
 		T m = b1 * M##S(i) + omb1 * g;                                          \
@@ -101,6 +101,16 @@ INPUT4(7, mt)
 	}
 #endif
 
+// The hyperparameters, read once per invocation: lavapipe runs every storage-buffer load as a loop
+// over the lanes, and inside the update (where the compiler cannot move them past the stores) they
+// cost eleven such loops for each vec4 of parameters.
+#if defined(ADAMW)
+#define NHYPER 11
+#else
+#define NHYPER 3
+#endif
+float H[NHYPER];
+
 void upd1(uint e, bool ex, float trust) UPDATE(float, 1, e)
 void upd4(uint q, bool ex, float trust) UPDATE(vec4, 4, q)
 
@@ -109,6 +119,7 @@ void main() {
 	uint lo = flat_group() * wg * K * 4;
 	if (lo >= p.n) return;
 	uint hi = min(lo + wg * K * 4, p.n);
+	[[unroll]] for (uint i = 0; i < NHYPER; i++) H[i] = hyper[i];
 	for (uint s = seg_find(lo, p.nsegs); s < p.nsegs; s++) {
 		uint off = seg_off(s);
 		if (off >= hi) break;
