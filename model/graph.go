@@ -124,6 +124,9 @@ func (b *builder) param(name string, kind paramKind, shape []int, exclude bool) 
 func (b *builder) conv(name string, in, k, r, stride, pad int, trueC int) int {
 	t := b.g.Tensors[in]
 	p := ref.Conv2D{N: t.N, H: t.H, W: t.W, C: t.C, K: k, R: r, S: r, Stride: stride, Pad: pad}
+	if trueC < t.C {
+		p.UsedC = trueC // the stem's padded input channels hold zeros
+	}
 	w := b.param(name+".weight", convWeight, []int{r, r, t.C, k}, false)
 	pr := &b.g.Params[w]
 	pr.fanIn, pr.fanOut, pr.trueC = trueC*r*r, k*r*r, trueC

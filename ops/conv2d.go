@@ -25,6 +25,10 @@ func init() {
 		name := "conv2d_bwd_data_cpu_" + v
 		register(name, kernelDef{module: name, bindings: []vk.DescKind{in, in, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	}
+	// Forward for a 4-channel input of which only 1 (c1) or 2-3 (c3) channels can be nonzero (UsedC).
+	for _, v := range []string{"v4c1", "v4c3"} {
+		register("conv2d_fwd_cpu_"+v, kernelDef{module: "conv2d_fwd_cpu_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
+	}
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 }
 
@@ -84,7 +88,15 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 				continue
 			}
 			name := base + "_cpu_v4"
-			if cp.quad {
+			if base == "conv2d_fwd" && p.C == 4 && p.UsedC > 0 && p.UsedC < 4 {
+				// The stem of a 1- or 3-channel image: 1.7x (1 channel) and 1.13-1.16x (3) at the
+				// demo's and CIFAR's stems (BENCHMARKS.md, midday).
+				suffix := "c3"
+				if p.UsedC == 1 {
+					suffix = "c1"
+				}
+				name += suffix
+			} else if cp.quad {
 				name += "q"
 			} else if cols <= 16 && base == "conv2d_bwd_data" {
 				name += "t" // 32 x 16 tiles: one column tile, twice the rows
@@ -133,6 +145,8 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 // layer1; 0.97-1.03x at 64 channels).
 var cpuTileOf = map[string][2]int{
 	"conv2d_fwd_cpu_v4":           {32, 16},
+	"conv2d_fwd_cpu_v4c1":         {32, 16},
+	"conv2d_fwd_cpu_v4c3":         {32, 16},
 	"conv2d_bwd_data_cpu_v4":      {16, 16},
 	"conv2d_bwd_data_cpu_v4t":     {32, 16},
 	"conv2d_bwd_data_cpu_v4_add":  {16, 16},

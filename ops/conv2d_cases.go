@@ -27,7 +27,11 @@ func refAdd(dst []float32, f func([]float32)) {
 }
 
 func convName(p ref.Conv2D) string {
-	return fmt.Sprintf("N%d_%dx%d_C%d_K%d_%dx%d_s%d_p%d", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride, p.Pad)
+	name := fmt.Sprintf("N%d_%dx%d_C%d_K%d_%dx%d_s%d_p%d", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride, p.Pad)
+	if p.UsedC > 0 {
+		name += fmt.Sprintf("_used%d", p.UsedC)
+	}
+	return name
 }
 
 // conv2dShapes: odd sizes on purpose. C and K multiples of 4 (the vec4 kernels) and not (the scalar
@@ -104,6 +108,27 @@ func conv2dCases() []Case {
 				k.Conv2DBackwardWeight(s, p, b[0], b[1], b[2], scratch)
 			},
 			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
+		})
+	}
+	// Stems: a 1- or 3-channel image padded to 4 channels with zeros (UsedC), the cpu forward's c1 and
+	// c3 kernels, which skip the zero channels' products; the weights of those channels are not zero,
+	// so a kernel that read the wrong channels would be caught.
+	for i, p := range []ref.Conv2D{
+		{N: 2, H: 11, W: 10, C: 4, K: 20, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1},
+		{N: 3, H: 9, W: 9, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3},
+		{N: 1, H: 6, W: 7, C: 4, K: 36, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
+	} {
+		x, w, _, _, _, ny := convData(p, int64(2900+10*i))
+		for j := range x {
+			if j%p.C >= p.UsedC {
+				x[j] = 0
+			}
+		}
+		cs = append(cs, Case{
+			Op: "conv2d_fwd", Name: convName(p), Tol: sumTol(p.R*p.S*p.C, 1),
+			Bufs: []Buf{In("x", x), In("w", w), Out("y", ny)},
+			GPU:  func(k *Kernels, s *vk.Seq, b []vk.Binding) { k.Conv2DForward(s, p, b[0], b[1], b[2]) },
+			Ref:  func(b [][]float32, _ [][]int32) { ref.Conv2DForward(p, b[0], b[1], b[2]) },
 		})
 	}
 	// Tensors one float32 past an aligned offset: the cpu kernels fall back from vec4 to scalar texels.

@@ -8,6 +8,8 @@
 #include "conv2d_common.glsl"
 //!novariant-base
 //!variant v4 -DTM=32 -DTN=16
+//!variant v4c1 -DTM=32 -DTN=16 -DUSEDC=1
+//!variant v4c3 -DTM=32 -DTN=16 -DUSEDC=3
 //!variant s -DSCALAR=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
@@ -16,6 +18,14 @@ layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
 layout(std430, set = 0, binding = 2) writeonly buffer Y { float y[]; }; // (N, P, Q, K)
 #else
 layout(std430, set = 0, binding = 2) writeonly buffer Y { vec4 y[]; }; // (N, P, Q, K / 4)
+#endif
+
+// USEDC (the c1 and c3 variants, C == 4): only input channels below USEDC may be nonzero (an image's 1
+// or 3 channels padded to 4), so the multiplies by the zero channels are skipped.
+#ifdef USEDC
+#define CUSED USEDC
+#else
+#define CUSED 4
 #endif
 
 void main() {
@@ -66,7 +76,7 @@ void main() {
 				[[unroll]] for (uint cc = 0; cc < 4; cc++)
 					[[unroll]] for (uint j = 0; j < TN; j++) b[j][cc] = at(Wt, wrow + (c + cc) * p.K + wc[j]);
 #else
-				[[unroll]] for (uint cc = 0; cc < 4; cc++)
+				[[unroll]] for (uint cc = 0; cc < CUSED; cc++)
 					[[unroll]] for (uint g = 0; g < TN / 4; g++) {
 						vec4 v = ld4(Wt, wrow + (c + cc) * p.K + wc[g]);
 						b[4 * g][cc] = v.x; b[4 * g + 1][cc] = v.y; b[4 * g + 2][cc] = v.z; b[4 * g + 3][cc] = v.w;
@@ -74,7 +84,7 @@ void main() {
 #endif
 				[[unroll]] for (uint i = 0; i < TM; i++)
 					[[unroll]] for (uint j = 0; j < TN; j++)
-						[[unroll]] for (uint cc = 0; cc < 4; cc++) acc[i][j] = fma(a[i][cc], b[j][cc], acc[i][j]);
+						[[unroll]] for (uint cc = 0; cc < CUSED; cc++) acc[i][j] = fma(a[i][cc], b[j][cc], acc[i][j]);
 			}
 #ifdef SCALAR
 			for (; c < p.C; c++) { // C % 4 channels left over

@@ -15,7 +15,7 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_data_gpu.comp":    "98158c7dea3d9ea52d881f57e56414d8577507dd11c94a2f40ee7f4e0250d9ee",
 	"conv2d_bwd_weight_cpu.comp":  "40522af82c096fcb5d8808a1730582a10072e762f891553fc8ff89a3478f0c29",
 	"conv2d_bwd_weight_gpu.comp":  "fdce08cffadf379a910f45c01c2a0d1bf8a91495414a51b2ff8863be8d07ed71",
-	"conv2d_fwd_cpu.comp":         "672dc88c7153708d4b05d75d3ea9841ea8e3e2d54e69572fb15924668af74dc8",
+	"conv2d_fwd_cpu.comp":         "373ba4b8e47f6ce0a7af6a9d73a91283bd6e590325c6f9f15e1d819922d9a230",
 	"conv2d_fwd_gpu.comp":         "1d1fcde022c07d076db1a3833d117882c6acb7c418ecc221ecb30fbaff76bd65",
 	"conv2d_im2col.comp":          "2bd928433a9a445a33c7e252cc9bd0a5344ea46d47eca79365185d1e2181b668",
 	"conv2d_winograd_filter.comp": "237c874cf643a1d8ab364d30649133a43a146f570b78b29f5eb3387e992692dc",

@@ -48,7 +48,17 @@ func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
 	if err := t.Init(); err != nil {
 		return nil, err
 	}
-	copy(t.b.staging[0].Float32s(), model.Randn32(len(t.b.staging[0].Float32s()), 1))
+	in := t.b.staging[0].Float32s()
+	copy(in, model.Randn32(len(in), 1))
+	// Channels past the image's (the stem's padding to 4) hold zeros, as a loader leaves them: the
+	// stem's kernels may skip them (ref.Conv2D.UsedC).
+	if c, dc := cfg.Model.InChannels, cfg.Model.DeviceInChannels(); c < dc {
+		for i := range in {
+			if i%dc >= c {
+				in[i] = 0
+			}
+		}
+	}
 	t.setHyper(cfg.PeakLR() * 0.01)
 	plain := t.record(0, false)
 	defer plain.Close()

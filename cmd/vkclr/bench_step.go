@@ -24,6 +24,7 @@ func benchStep(args []string) error {
 	fs.IntVar(&cfg.Model.Width, "width", cfg.Model.Width, "base channels")
 	fs.StringVar(&cfg.Model.Stem, "stem", cfg.Model.Stem, "cifar or imagenet")
 	fs.IntVar(&cfg.Model.ImageSize, "image-size", cfg.Model.ImageSize, "resolution")
+	fs.IntVar(&cfg.Model.InChannels, "in-channels", cfg.Model.InChannels, "image channels: 1 or 3 (the stem skips the padding's)")
 	fs.IntVar(&cfg.Model.ProjHidden, "proj-hidden", cfg.Model.ProjHidden, "head hidden width")
 	fs.IntVar(&cfg.Model.ProjDim, "proj-dim", cfg.Model.ProjDim, "head output width")
 	fs.IntVar(&cfg.BatchSize, "batch-size", 64, "images per view (the step runs 2x this many)")

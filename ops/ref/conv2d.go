@@ -6,7 +6,13 @@ package ref
 import "fmt"
 
 // Conv2D describes a convolution with the same stride and zero padding in both spatial dimensions.
-type Conv2D struct{ N, H, W, C, K, R, S, Stride, Pad int }
+// UsedC, when set (1 to C-1), says that only x's first UsedC channels can be nonzero (an image's 1 or
+// 3 channels padded to 4 on the device), so kernels may skip the products of the others; the
+// references compute every channel either way, which gives the same sums.
+type Conv2D struct {
+	N, H, W, C, K, R, S, Stride, Pad int
+	UsedC                            int
+}
 
 // P is the output height, (H + 2 Pad - R) / Stride + 1.
 func (p Conv2D) P() int { return (p.H+2*p.Pad-p.R)/p.Stride + 1 }
@@ -16,6 +22,9 @@ func (p Conv2D) Q() int { return (p.W+2*p.Pad-p.S)/p.Stride + 1 }
 
 func (p Conv2D) check(op string) {
 	checkPositive(op, "N, H, W, C, K, R, S, Stride", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride)
+	if p.UsedC < 0 || p.UsedC > p.C {
+		panic(fmt.Sprintf("ref.%s: UsedC %d outside 0..C: %+v", op, p.UsedC, p))
+	}
 	if p.Pad < 0 || p.H+2*p.Pad < p.R || p.W+2*p.Pad < p.S {
 		panic(fmt.Sprintf("ref.%s: invalid padding or kernel larger than padded input: %+v", op, p))
 	}
