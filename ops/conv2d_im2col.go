@@ -24,7 +24,9 @@ import (
 // result is bit-identical from run to run. A single chunk writes dw directly.
 
 func init() {
-	register("conv2d_im2col", kernelDef{module: "conv2d_im2col", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 12 * 4, spec: local1D})
+	// One push block for both (the full-channel kernel pushes its first twelve fields).
+	register("conv2d_im2col", kernelDef{module: "conv2d_im2col", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
+	register("conv2d_im2col_u", kernelDef{module: "conv2d_im2col_u", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
 }
 
 // im2colPieceFloats caps the cols matrix of one batch piece.
@@ -102,6 +104,14 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	if !xIsCols {
 		colsN = step * P * Q * rsc
 	}
+	// A stem's padded input (UsedC of 4 channels can be nonzero): cols hold only the used channels'
+	// columns (rowLen of them), the GEMM reduces those, and colsum_expand writes dw with zeros for the
+	// rest. The chunks stay those of the full shape, so every sum is the one the full GEMM makes.
+	used := p.C == 4 && p.UsedC > 0 && p.UsedC < p.C && !xIsCols
+	rowLen := rsc
+	if used {
+		rowLen = ceilDiv(p.R*p.S*p.UsedC, 4) * 4
+	}
 	need("Conv2DBackwardWeightIm2col", "scratch", scratch, k.Conv2DIm2colScratch(p))
 	// The GEMM's output: the partials in scratch, or dw itself when there is one chunk and dw starts
 	// on a vec4 (the GEMM stores vec4s).
@@ -109,13 +119,13 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	if !ok {
 		panic("ops.Conv2DBackwardWeightIm2col: dw exceeds the storage-buffer range")
 	}
-	partials := chunks > 1 || coff%4 != 0
+	partials := chunks > 1 || coff%4 != 0 || used
 	if partials {
-		cb, coff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, colsN, chunks*rsc*p.K, vk.Storage)
+		cb, coff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, colsN, chunks*rowLen*p.K, vk.Storage)
 	}
 	gemm := k.pipe("conv2d_winograd_gemm_tn")
 	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
-	per := ceilDiv(rsc, tm) * ceilDiv(p.K, tn)
+	per := ceilDiv(rowLen, tm) * ceilDiv(p.K, tn)
 	for n0 := 0; n0 < p.N; n0 += step {
 		n := min(step, p.N-n0)
 		rows := n * P * Q
@@ -125,9 +135,13 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 		}
 		ab, aoff := xb, xoff // x is the matrix, or im2col lays it out from x
 		if !xIsCols {
-			ob, ooff := k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rsc, vk.Storage)
-			k.dispatch1D(s, "conv2d_im2col", rows*p.C/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)
-			ab, aoff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rsc, vk.TexelVec4)
+			ob, ooff := k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rowLen, vk.Storage)
+			if used {
+				k.dispatch1D(s, "conv2d_im2col_u", rows*rowLen/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff, p.UsedC, rowLen), xb, ob)
+			} else {
+				k.dispatch1D(s, "conv2d_im2col", rows*p.C/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)
+			}
+			ab, aoff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rowLen, vk.TexelVec4)
 		}
 		bb, boff, ok := k.operand(dy, n0*out, n*out, vk.TexelVec4)
 		if !ok {
@@ -135,11 +149,15 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 		}
 		c := ceilDiv(rows, chunkRows)
 		gx, gy, gz := vk.Grid1D(k.Ctx, c*per, int(gemm.Spec[0]))
-		s.Dispatch(gemm, gx, gy, gz, vk.Push(rsc, p.K, rows, rsc, p.K, p.K, rows*rsc, rows*p.K, rsc*p.K,
-			aoff, boff, coff, 0, 0, 1, c, chunkRows, rsc*p.K, n0 > 0), ab, bb, cb)
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(rowLen, p.K, rows, rowLen, p.K, p.K, rows*rowLen, rows*p.K, rowLen*p.K,
+			aoff, boff, coff, 0, 0, 1, c, chunkRows, rowLen*p.K, n0 > 0), ab, bb, cb)
 	}
 	if partials {
 		db, doff, _ := k.operand(dw, 0, rsc*p.K, vk.Storage)
-		k.dispatch1D(s, "colsum", rsc*p.K, vk.Push(rsc*p.K, chunks, coff, doff), cb, db)
+		if used {
+			k.dispatch1D(s, "colsum_expand", rsc*p.K, vk.Push(rsc*p.K, chunks, coff, doff, p.K, p.C, p.UsedC, rowLen*p.K), cb, db)
+		} else {
+			k.dispatch1D(s, "colsum", rsc*p.K, vk.Push(rsc*p.K, chunks, coff, doff), cb, db)
+		}
 	}
 }

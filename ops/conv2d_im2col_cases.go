@@ -30,6 +30,11 @@ func im2colShapes() []ref.Conv2D {
 		ref.Conv2D{N: 3, H: 14, W: 13, C: 4, K: 16, R: 7, S: 7, Stride: 2, Pad: 3},
 		ref.Conv2D{N: 9, H: 12, W: 12, C: 8, K: 8, R: 3, S: 3, Stride: 2, Pad: 1},
 		ref.Conv2D{N: 4, H: 20, W: 20, C: 4, K: 4, R: 1, S: 1, Stride: 1, Pad: 0},
+		// Stems of a 1-, 3- and 2-channel image padded to 4 (UsedC: im2col's _u variant and
+		// colsum_expand), the last with 2 chunks.
+		ref.Conv2D{N: 3, H: 14, W: 13, C: 4, K: 16, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1},
+		ref.Conv2D{N: 2, H: 9, W: 9, C: 4, K: 8, R: 3, S: 3, Stride: 2, Pad: 1, UsedC: 3},
+		ref.Conv2D{N: 9, H: 12, W: 12, C: 4, K: 12, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
 	)
 }
 
@@ -37,6 +42,13 @@ func im2colCases() []Case {
 	var cs []Case
 	for i, p := range im2colShapes() {
 		x, _, dy, _, nw, _ := convData(p, int64(9000+10*i))
+		if p.UsedC > 0 { // the padding channels hold zeros
+			for j := range x {
+				if j%p.C >= p.UsedC {
+					x[j] = 0
+				}
+			}
+		}
 		// The most any device's plan takes: every image's cols, a chunk per 256 rows.
 		rows := p.N * p.P() * p.Q()
 		scratch := rows*p.R*p.S*p.C + (rows/256+1)*nw

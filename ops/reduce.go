@@ -13,7 +13,9 @@ func init() {
 	register("reduce_nonfinite", kernelDef{module: "reduce_nonfinite", bindings: []vk.DescKind{S, S}, push: 8, spec: localWideK})
 	register("reduce_nonfinite_texel", kernelDef{module: "reduce_nonfinite_texel", bindings: []vk.DescKind{T, S}, push: 8, spec: localWideK})
 	// Column sums in row order: conv2d backward weight's partials, linear's bias gradient.
-	register("colsum", kernelDef{module: "colsum", bindings: []vk.DescKind{S, S}, push: 4 * 4, spec: local1D})
+	// One push block for both (the plain sum pushes its first four fields).
+	register("colsum", kernelDef{module: "colsum", bindings: []vk.DescKind{S, S}, push: 8 * 4, spec: local1D})
+	register("colsum_expand", kernelDef{module: "colsum_expand", bindings: []vk.DescKind{S, S}, push: 8 * 4, spec: local1D})
 }
 
 // sumChunk is the number of elements per partial sum (CH in reduce.comp).

@@ -5,19 +5,43 @@
 // lanes of a subgroup take consecutive channel quads of a pixel (consecutive pixels when C = 4), so
 // with C >= 32 their stores are contiguous.
 // Needs C % 4 == 0 and offsets that are multiples of 4 (vec4 texels in, vec4 stores out).
+// USED (the _u variant, C == 4): only x's first `used` channels can be nonzero (ref.Conv2D.UsedC, a
+// stem's padded image), so a row holds just those: column (r*S + s)*used + c, rowLen of them (R*S*used
+// rounded up to 4, zeros past the last). One invocation: one output pixel, four columns.
 #version 450
 #include "common.glsl"
+//!variant u -DUSED=1
 
 layout(push_constant) uniform Push {
 	uint N, H, W, C; // x of the piece (N, H, W, C)
 	uint P, Q, R, S, st, pad;
 	uint inOff, outOff; // floats
+	uint used, rowLen;  // the _u variant
 } p;
 
 layout(set = 0, binding = 0) uniform samplerBuffer X; // RGBA32F
 layout(std430, set = 0, binding = 1) writeonly buffer Cols { vec4 cols[]; }; // (N*P*Q, R*S*C/4)
 
 void main() {
+#ifdef USED
+	uint j4s = p.rowLen / 4;
+	uint i = flat_id();
+	if (i >= p.N * p.P * p.Q * j4s) return;
+	uint j0 = 4 * (i % j4s), row = i / j4s;
+	uint q = row % p.Q, np = row / p.Q;
+	uint pp = np % p.P, n = np / p.P;
+	int h0 = int(pp * p.st) - int(p.pad), w0 = int(q * p.st) - int(p.pad);
+	uint img = p.inOff + n * p.H * p.W * p.C;
+	vec4 v;
+	[[unroll]] for (uint jj = 0; jj < 4; jj++) {
+		uint tap = (j0 + jj) / p.used, c = (j0 + jj) % p.used;
+		int h = h0 + int(tap / p.S), w = w0 + int(tap % p.S);
+		bool ok = tap < p.R * p.S && uint(h) < p.H && uint(w) < p.W;
+		vec4 x = texelFetch(X, int((ok ? img + (uint(h) * p.W + uint(w)) * p.C : img) >> 2));
+		v[jj] = ok ? x[c] : 0.0;
+	}
+	cols[(p.outOff + row * p.rowLen + j0) / 4] = v;
+#else
 	uint c4s = p.C / 4;
 	uint i = flat_id();
 	if (i >= p.N * p.P * p.Q * c4s) return;
@@ -37,4 +61,5 @@ void main() {
 			cols[o + (r * p.S + s) * c4s] = ok ? v : vec4(0.0);
 		}
 	}
+#endif
 }
