@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,9 +62,18 @@ func startXvfb(t *testing.T) string {
 		t.Fatal(err)
 	}
 	w.Close()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	// SIGTERM first, so the server removes its lock file and socket (a killed one leaves them, and
+	// the next test's server on the same display number starts beside them); SIGKILL if it hangs.
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
 	})
 	num := make(chan string, 1)
 	go func() {
@@ -75,7 +86,22 @@ func startXvfb(t *testing.T) string {
 		if d == "" {
 			t.Fatalf("Xvfb did not start: %s", log.String())
 		}
-		return ":" + d
+		// Its socket must take connections before a client comes: the viewer failed with "Failed
+		// to open display" in two full `make test` runs of 2026-11-30 (never alone).
+		sock := "/tmp/.X11-unix/X" + d
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			if c, err := net.Dial("unix", sock); err == nil {
+				c.Close()
+				return ":" + d
+			} else if time.Since(start) > 30*time.Second {
+				t.Fatalf("Xvfb reported display :%s but %s takes no connection: %v\n%s", d, sock, err, log.String())
+			}
+			select {
+			case <-exited:
+				t.Fatalf("Xvfb exited after reporting display :%s: %s", d, log.String())
+			default:
+			}
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("Xvfb did not report a display within 30 s: %s", log.String())
 	}
@@ -86,6 +112,8 @@ func startXvfb(t *testing.T) string {
 type viewerRun struct {
 	cmd            *exec.Cmd
 	stdout, stderr syncBuffer
+	done           chan struct{} // closed when the child has exited (err then holds its Wait error)
+	err            error
 }
 
 // syncBuffer is a bytes.Buffer the child's output goroutine and the test share.
@@ -115,18 +143,18 @@ func startViewer(t *testing.T, display, dir string, args ...string) *viewerRun {
 	if err := v.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	v.done = make(chan struct{})
+	go func() { v.err = v.cmd.Wait(); close(v.done) }()
 	return v
 }
 
 // wait ends the run and checks that it exited cleanly with no validation message.
 func (v *viewerRun) wait(t *testing.T) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- v.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("viewer: %v\nstdout:\n%s\nstderr:\n%s", err, v.stdout.String(), v.stderr.String())
+	case <-v.done:
+		if v.err != nil {
+			t.Fatalf("viewer: %v\nstdout:\n%s\nstderr:\n%s", v.err, v.stdout.String(), v.stderr.String())
 		}
 	case <-time.After(3 * time.Minute):
 		v.cmd.Process.Kill()
@@ -150,6 +178,11 @@ func waitShot(t *testing.T, v *viewerRun, name string) {
 	for start := time.Now(); time.Since(start) < 3*time.Minute; time.Sleep(50 * time.Millisecond) {
 		if strings.Contains(v.stdout.String(), "screenshot "+name+":") {
 			return
+		}
+		select {
+		case <-v.done: // exited without it: no use waiting out the 3 minutes
+			t.Fatalf("no screenshot %s: the viewer exited (%v)\nstdout:\n%s\nstderr:\n%s", name, v.err, v.stdout.String(), v.stderr.String())
+		default:
 		}
 	}
 	t.Fatalf("no screenshot %s\nstdout:\n%s\nstderr:\n%s", name, v.stdout.String(), v.stderr.String())
@@ -559,7 +592,8 @@ func TestViewErrors(t *testing.T) {
 		{display, []string{}, "nothing to show"},
 	} {
 		v := startViewer(t, c.display, dir, c.args...)
-		err := v.cmd.Wait()
+		<-v.done
+		err := v.err
 		if code := v.cmd.ProcessState.ExitCode(); err == nil || code != 1 {
 			t.Errorf("view %v: exit %d (%v), want 1", c.args, code, err)
 		}
