@@ -88,7 +88,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 				continue
 			}
 			name := base + "_cpu_v4"
-			if base == "conv2d_fwd" && p.C == 4 && p.UsedC > 0 && p.UsedC < 4 {
+			if base == "conv2d_fwd" && skipsPadding(p) {
 				// The stem of a 1- or 3-channel image: 1.7x (1 channel) and 1.13-1.16x (3) at the
 				// demo's and CIFAR's stems (BENCHMARKS.md, midday).
 				suffix := "c3"
@@ -131,6 +131,10 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 	gx, gy, gz := vk.Grid1D(k.Ctx, cp.groupsPerChunk*chunks*nt, nt)
 	s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
 }
+
+// skipsPadding reports a stem's padded input: 4 channels of which only the first UsedC (1 to 3) can be
+// nonzero, whose products the cpu forward (v4c1, v4c3) and im2col grad weight (conv2d_im2col_u) skip.
+func skipsPadding(p ref.Conv2D) bool { return p.C == 4 && p.UsedC > 0 && p.UsedC < p.C }
 
 // cpuTileOf is the register tile (rows x columns of the output per invocation) of each cpu kernel
 // compiled with other than cpuTile x cpuTile (TM, TN on its //!variant line; TestCPUTilesMatchShaders

@@ -107,7 +107,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	// A stem's padded input (UsedC of 4 channels can be nonzero): cols hold only the used channels'
 	// columns (rowLen of them), the GEMM reduces those, and colsum_expand writes dw with zeros for the
 	// rest. The chunks stay those of the full shape, so every sum is the one the full GEMM makes.
-	used := p.C == 4 && p.UsedC > 0 && p.UsedC < p.C && !xIsCols
+	used := skipsPadding(p) && !xIsCols
 	rowLen := rsc
 	if used {
 		rowLen = ceilDiv(p.R*p.S*p.UsedC, 4) * 4
