@@ -158,7 +158,9 @@ var cpuTileOf = map[string][2]int{
 	"conv2d_bwd_weight_cpu_v4q":   {16, 8},
 	"conv2d_winograd_gemm_nn":     {32, 8},
 	"conv2d_winograd_gemm_nn16":   {16, 16},
+	"conv2d_winograd_gemm_nn16_s": {16, 16},
 	"conv2d_winograd_gemm_tn":     {16, 16},
+	"conv2d_winograd_gemm_tn_s":   {16, 16},
 }
 
 // cpuTiles is the register tile a cpu kernel was compiled with.

@@ -123,9 +123,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	if partials {
 		cb, coff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, colsN, chunks*rowLen*p.K, vk.Storage)
 	}
-	gemm := k.pipe("conv2d_winograd_gemm_tn")
-	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
-	per := ceilDiv(rowLen, tm) * ceilDiv(p.K, tn)
+	gemm := k.pipe(k.gemmTN())
 	for n0 := 0; n0 < p.N; n0 += step {
 		n := min(step, p.N-n0)
 		rows := n * P * Q
@@ -148,7 +146,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 			panic("ops.Conv2DBackwardWeightIm2col: dy must start 16-byte aligned and fit the texel-buffer range")
 		}
 		c := ceilDiv(rows, chunkRows)
-		gx, gy, gz := vk.Grid1D(k.Ctx, c*per, int(gemm.Spec[0]))
+		gx, gy, gz := k.gridTN(gemm, c, rowLen, p.K)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(rowLen, p.K, rows, rowLen, p.K, p.K, rows*rowLen, rows*p.K, rowLen*p.K,
 			aoff, boff, coff, 0, 0, 1, c, chunkRows, rowLen*p.K, n0 > 0), ab, bb, cb)
 	}

@@ -20,6 +20,7 @@ package ops
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/vkclr/vkclr/ops/ref"
 	"github.com/vkclr/vkclr/vk"
@@ -42,7 +43,7 @@ func init() {
 		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_wgrad_"+f+"_v", kernelDef{module: "conv2d_winograd_wgrad_" + f + "_v", bindings: storage(2), push: 8 * 4, spec: local1D})
 	}
-	for _, v := range []string{"nn", "nn16", "tn"} {
+	for _, v := range []string{"nn", "nn16", "nn16_s", "tn", "tn_s"} {
 		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
 	}
 }
@@ -194,6 +195,9 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 	gname := "conv2d_winograd_gemm_nn"
 	if w.Co >= 64 {
 		gname = "conv2d_winograd_gemm_nn16"
+		if k.shared8() {
+			gname += "_s"
+		}
 	}
 	gemm := k.pipe(gname)
 	wg := int(gemm.Spec[0])
@@ -211,6 +215,12 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		tm, tn := cpuTiles(gname)
 		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
 		wgn := min(tilesN, 8, wg)
+		if strings.HasSuffix(gname, "_s") {
+			wgn = 4 // subgroups of 2 x 4 tiles, 1 or 2 of them across a workgroup
+			if tilesN > 4 {
+				wgn = 8
+			}
+		}
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
 		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co,
@@ -318,8 +328,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 	if kept.Buf != nil {
 		need("Conv2DBackwardWeightWinograd", "kept", kept, w.keptAt(w.N))
 	}
-	gemm := k.pipe("conv2d_winograd_gemm_tn")
-	wg := int(gemm.Spec[0])
+	gemm := k.pipe(k.gemmTN())
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
@@ -334,9 +343,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 		zb, zoff := k.scratchSpan("Winograd", scratch, vN, w.xis*T*w.Co, vk.TexelVec4)
 		sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
 		c := ceilDiv(T, rows)
-		tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
-		per := ceilDiv(w.Ci, tm) * ceilDiv(w.Co, tn)
-		gx, gy, gz := vk.Grid1D(k.Ctx, c*w.xis*per, wg)
+		gx, gy, gz := k.gridTN(gemm, c*w.xis, w.Ci, w.Co)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, T*w.Ci, T*w.Co, w.Ci*w.Co,
 			voff, zoff, soff, 0, 0, w.xis, c, rows, w.xis*w.Ci*w.Co, n0 > 0), vb, zb, sb)
 	}
@@ -529,4 +536,33 @@ func (k *Kernels) conv2DBackwardWeightGEMM(s *vk.Seq, p ref.Conv2D, x, dy, dw, s
 		return
 	}
 	k.Conv2DBackwardWeight(s, p, x, dy, dw, scratch)
+}
+
+// shared8 reports whether the cpu variant's 16x16 GEMMs take their subgroup-shuffle forms (the _s
+// variants of conv2d_winograd_gemm.comp): subgroups of exactly 8 lanes with shuffles (lavapipe at its
+// default 256 bits), whole subgroups in a workgroup, and Plain not set.
+func (k *Kernels) shared8() bool {
+	c := &k.Ctx.Caps
+	return !k.Plain && c.SubgroupSize == 8 && c.SubgroupCompute && c.SubgroupShuffle &&
+		int(k.pipe("conv2d_winograd_gemm_tn_s").Spec[0])%8 == 0
+}
+
+// gemmTN is the grad-weight GEMM (C (+)= A^T B in chunks) this device takes.
+func (k *Kernels) gemmTN() string {
+	if k.shared8() {
+		return "conv2d_winograd_gemm_tn_s"
+	}
+	return "conv2d_winograd_gemm_tn"
+}
+
+// gridTN is the grid of gemm (gemmTN's) over parts (chunks x frequencies) outputs of M x N: one
+// invocation a 16x16 tile, or for the _s form one subgroup a block of 2 x 4 tiles (lanes past the
+// edge included).
+func (k *Kernels) gridTN(gemm *vk.Pipeline, parts, M, N int) (x, y, z uint32) {
+	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+	n := parts * ceilDiv(M, tm) * ceilDiv(N, tn)
+	if strings.HasSuffix(gemm.Name, "_s") {
+		n = parts * ceilDiv(ceilDiv(M, tm), 2) * ceilDiv(ceilDiv(N, tn), 4) * 8
+	}
+	return vk.Grid1D(k.Ctx, n, int(gemm.Spec[0]))
 }

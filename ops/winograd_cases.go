@@ -90,9 +90,31 @@ func winogradCases() []Case {
 				},
 				Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
 			})
+			// The same rows through the plain GEMMs where the device takes the subgroup-shuffle
+			// forms (Kernels.Plain); the forms give bit-identical results, so the rows share tolerances.
+			if m == 4 {
+				for _, c := range cs[len(cs)-4:] {
+					if c.Op == "conv2d_winograd_bwd_data_add" {
+						continue
+					}
+					c.Name += "_plain"
+					c.GPU = plainGEMMs(c.GPU)
+					cs = append(cs, c)
+				}
+			}
 		}
 	}
 	return cs
+}
+
+// plainGEMMs records f with the cpu variant's GEMMs kept off their subgroup-shuffle forms.
+func plainGEMMs(f func(k *Kernels, s *vk.Seq, b []vk.Binding)) func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+	return func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+		old := k.Plain
+		k.Plain = true
+		defer func() { k.Plain = old }()
+		f(k, s, b)
+	}
 }
 
 // winogradBench: the 3x3 stride-1 rows of conv2dBench again through the Winograd kernels, under the

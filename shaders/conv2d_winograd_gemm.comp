@@ -5,13 +5,31 @@
 //            32x8 tiles, 16x16 (nn16) from 64 output channels)
 //   TN:      C_{z,xi} (M, N) (+)= sum over chunk z's rows k of A_xi (K, M)^T B_xi (K, N)
 //            (backward weight: the reduction over tiles in chunks, each to its own partial)
+// The _s variants (SHARE, for subgroups of exactly 8 lanes, chosen from Go) lay each subgroup over
+// 2 x 4 neighbouring tiles: the 4 lanes of a row tile load a quarter of its A operands each and the 2
+// lanes of a column tile half of its B operands, and subgroupShuffle hands every lane the rest. On
+// lavapipe a texel fetch is a per-lane gather (about 20 cycles for 8 lanes' vec4s) and a shuffle a
+// register permute (about 3x cheaper), so a 16x16 tile's 32 fetches per four reduction steps become 12
+// fetches and 32 shuffles: the GEMMs 1.1-1.2x faster in a width-64 step (BENCHMARKS.md). Every
+// accumulator takes the same products in the same order, so the results are bit-identical to the
+// plain variants'. A lane past the edge computes a clamped tile and does not store it: every lane
+// stays to the end, so the shuffles always read a live lane.
 #version 450
 #include "common.glsl"
 #include "cpu_tile.glsl"
+#ifdef SHARE
+#extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_KHR_shader_subgroup_shuffle : enable
+#if TM != 16 || TN != 16
+#error SHARE is written for 16x16 tiles
+#endif
+#endif
 //!novariant-base
 //!variant nn -DTM=32 -DTN=8
 //!variant nn16 -DTM=16 -DTN=16
+//!variant nn16_s -DTM=16 -DTN=16 -DSHARE=1
 //!variant tn -DTRANS_A=1 -DTM=16 -DTN=16
+//!variant tn_s -DTRANS_A=1 -DTM=16 -DTN=16 -DSHARE=1
 
 layout(push_constant) uniform Push {
 	uint M, N, K;
@@ -32,13 +50,34 @@ layout(set = 0, binding = 1) uniform samplerBuffer B; // RGBA32F
 layout(std430, set = 0, binding = 2) buffer Out { vec4 c[]; };
 
 void main() {
-#ifdef TRANS_A
+#if defined(TRANS_A) && defined(SHARE)
+	// One tile per lane over (chunk, frequency, block of 2 x 4 tiles): each subgroup one block.
+	uint tilesM = (p.M + TM - 1) / TM, tilesN = (p.N + TN - 1) / TN, bn = (tilesN + 3) / 4;
+	uint blocks = ((tilesM + 1) / 2) * bn, sl = gl_SubgroupInvocationID;
+	uint sg = flat_group() * gl_NumSubgroups + gl_SubgroupID; // this subgroup's block, over all
+	uint xi = (sg / blocks) % p.xis, z = sg / (blocks * p.xis);
+	if (z >= p.chunks) return; // whole subgroups
+	uint tm = ((sg % blocks) / bn) * 2 + sl / 4, tn = ((sg % blocks) % bn) * 4 + sl % 4;
+	bool live = tm < tilesM && tn < tilesN;
+	uvec2 t = uvec2(min(tm, tilesM - 1), min(tn, tilesN - 1));
+#elif defined(TRANS_A)
 	// One tile per invocation over (chunk, frequency, tile): the outputs are few, the reduction long.
 	uint tilesN = (p.N + TN - 1) / TN, per = ((p.M + TM - 1) / TM) * tilesN;
 	uint id = flat_id();
 	uint xi = (id / per) % p.xis, z = id / (per * p.xis);
 	if (z >= p.chunks) return;
 	uvec2 t = uvec2((id % per) / tilesN, id % tilesN);
+#elif defined(SHARE)
+	// A workgroup covers (size / wgn) x wgn tiles (wgn 4 or 8), each subgroup 2 x 4 of them.
+	uint g = flat_group(), z = 0;
+	uint xi = g / p.groupsPerXi;
+	if (xi >= p.xis) return; // whole workgroups
+	uint tilesM = (p.M + TM - 1) / TM, tilesN = (p.N + TN - 1) / TN, sl = gl_SubgroupInvocationID;
+	uint gg = g % p.groupsPerXi, groupsN = (tilesN + p.wgn - 1) / p.wgn, sn = p.wgn / 4;
+	uint tm = (gg / groupsN) * (gl_WorkGroupSize.x / p.wgn) + (gl_SubgroupID / sn) * 2 + sl / 4;
+	uint tn = (gg % groupsN) * p.wgn + (gl_SubgroupID % sn) * 4 + sl % 4;
+	bool live = tm < tilesM && tn < tilesN;
+	uvec2 t = uvec2(min(tm, tilesM - 1), min(tn, tilesN - 1));
 #else
 	uint g = flat_group(), z = 0;
 	uint xi = g / p.groupsPerXi;
@@ -69,12 +108,28 @@ void main() {
 	// order, so it is loaded and stored once per four rows instead of once per row (a 16x16 tile does
 	// not fit lavapipe's registers): 1.06-1.12x on the grad-weight rows (BENCHMARKS.md); eight rows
 	// per visit measured no better. The order of every sum is unchanged.
-#define STEP4(k) { \
-		vec4 a[4][TM / 4], b[4][TN / 4]; \
+#ifdef SHARE
+	// Row k+kk of A^T: lane kk of the row tile's 4 loads it; rows k+kk of B: the column tile's lane
+	// kk/2 loads rows 2h and 2h+1 (h its half).
+#define LOAD4(k) \
+		vec4 ma[TM / 4], mb[2][TN / 4]; \
+		[[unroll]] for (uint i = 0; i < TM / 4; i++) ma[i] = ld4(A, ag[i] + ((k) + sl % 4) * p.lda); \
+		[[unroll]] for (uint h = 0; h < 2; h++) \
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) mb[h][j] = ld4(B, bg[j] + ((k) + 2 * (sl / 4) + h) * p.ldb); \
+		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
+			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = subgroupShuffle(ma[i], (sl & ~3u) | kk); \
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2)); \
+		}
+#else
+#define LOAD4(k) \
 		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
 			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = ld4(A, ag[i] + ((k) + kk) * p.lda); \
 			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = ld4(B, bg[j] + ((k) + kk) * p.ldb); \
-		} \
+		}
+#endif
+#define STEP4(k) { \
+		vec4 a[4][TM / 4], b[4][TN / 4]; \
+		LOAD4(k) \
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) \
 				[[unroll]] for (uint kk = 0; kk < 4; kk++) \
@@ -87,25 +142,47 @@ void main() {
 	for (; k + 8 <= k1; k += 8) { STEP4(k) STEP4(k + 4) }
 	for (; k < k1; k++) STEP(k)
 #undef STEP4
+#undef LOAD4
 #undef STEP
 #else
 	uint ar[TM];
 	[[unroll]] for (uint i = 0; i < TM; i++) ar[i] = abase + min(m0 + i, p.M - 1) * p.lda;
+#ifdef SHARE
+	// Rows 4c .. 4c+3 of the row tile from its lane c; rows k+2h, k+2h+1 of B from the column tile's lane h.
+	uint sa[4];
+	[[unroll]] for (uint r = 0; r < 4; r++) sa[r] = abase + min(m0 + 4 * (sl % 4) + r, p.M - 1) * p.lda;
+#endif
 	for (uint k = 0; k < p.K; k += 4) {
 		vec4 a[TM]; // a[i][kk] = A(m0+i, k+kk)
-		[[unroll]] for (uint i = 0; i < TM; i++) a[i] = ld4(A, ar[i] + k);
 		vec4 b[TN]; // b[j][kk] = B(k+kk, n0+j)
+#ifdef SHARE
+		vec4 ma[4], mb[2][TN / 4];
+		[[unroll]] for (uint r = 0; r < 4; r++) ma[r] = ld4(A, sa[r] + k);
+		[[unroll]] for (uint h = 0; h < 2; h++)
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) mb[h][j] = ld4(B, bg[j] + (k + 2 * (sl / 4) + h) * p.ldb);
+		[[unroll]] for (uint i = 0; i < TM; i++) a[i] = subgroupShuffle(ma[i % 4], (sl & ~3u) | (i / 4));
+		[[unroll]] for (uint kk = 0; kk < 4; kk++)
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) {
+				vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2));
+				b[4 * j][kk] = v.x; b[4 * j + 1][kk] = v.y; b[4 * j + 2][kk] = v.z; b[4 * j + 3][kk] = v.w;
+			}
+#else
+		[[unroll]] for (uint i = 0; i < TM; i++) a[i] = ld4(A, ar[i] + k);
 		[[unroll]] for (uint kk = 0; kk < 4; kk++)
 			[[unroll]] for (uint j = 0; j < TN / 4; j++) {
 				vec4 v = ld4(B, bg[j] + (k + kk) * p.ldb);
 				b[4 * j][kk] = v.x; b[4 * j + 1][kk] = v.y; b[4 * j + 2][kk] = v.z; b[4 * j + 3][kk] = v.w;
 			}
+#endif
 		[[unroll]] for (uint i = 0; i < TM; i++)
 			[[unroll]] for (uint j = 0; j < TN; j++)
 				[[unroll]] for (uint kk = 0; kk < 4; kk++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
 	}
 #endif
 	uint cbase = p.coff + z * p.chunkStride + xi * p.cStride;
+#ifdef SHARE
+	if (!live) return; // past the shuffles now
+#endif
 	[[unroll]] for (uint i = 0; i < TM; i++) {
 		if (m0 + i >= p.M) break;
 		uint row = (cbase + (m0 + i) * p.ldc + n0) / 4;

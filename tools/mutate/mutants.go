@@ -130,6 +130,23 @@ var mutants = []Mutant{
 		Old: `b.conv(pre+".conv2", y, planes, 3, stride, 1, planes)`, New: `b.conv(pre+".conv2", y, planes, 3, 1, 1, planes)`,
 		Pkg: "./model", Run: "TestActivationShapes"},
 
+	// The GEMMs' subgroup-shuffle forms (conv2d_winograd_gemm.comp's _s variants, taken on lavapipe).
+	{Name: "gemm-share-nn-b-wrong-lane", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2));", New: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk % 2));",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_fwd/"},
+	{Name: "gemm-share-nn-a-wrong-row", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "a[i] = subgroupShuffle(ma[i % 4], (sl & ~3u) | (i / 4));", New: "a[i] = subgroupShuffle(ma[i / 4], (sl & ~3u) | (i % 4));",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_data/"},
+	{Name: "gemm-share-tn-b-wrong-half", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "b[kk][j] = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2));", New: "b[kk][j] = subgroupShuffle(mb[kk / 2][j], sl % 4 + 4 * (kk / 2));",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "gemm-share-tn-a-wrong-row", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "ma[i] = ld4(A, ag[i] + ((k) + sl % 4) * p.lda);", New: "ma[i] = ld4(A, ag[i] + ((k) + sl / 4) * p.lda);",
+		Pkg: "./ops", Run: "TestOps/conv2d_im2col_bwd_weight/"},
+	// ... and the plain forms, which lavapipe runs only in the _plain rows (Kernels.Plain).
+	{Name: "gemm-plain-tn-a-row-repeats", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "a[kk][i] = ld4(A, ag[i] + ((k) + kk) * p.lda);", New: "a[kk][i] = ld4(A, ag[i] + ((k) + kk % 2) * p.lda);",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
 	// Winograd minimal filtering (the transforms are shared by every direction).
 	{Name: "winograd-f4-out-drops-term", File: "shaders/conv2d_winograd.glsl",
 		Old: "o[3] = b + 8.0 * e + m[5];", New: "o[3] = b + 8.0 * e;",
