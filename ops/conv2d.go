@@ -25,6 +25,11 @@ func init() {
 		name := "conv2d_bwd_data_cpu_" + v
 		register(name, kernelDef{module: name, bindings: []vk.DescKind{in, in, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	}
+	// The subgroup-shuffle forms (sharedConv).
+	for _, name := range []string{"conv2d_fwd_cpu_v4_s4", "conv2d_fwd_cpu_v4c1_s4", "conv2d_fwd_cpu_v4c3_s4",
+		"conv2d_bwd_data_cpu_v4_s4", "conv2d_bwd_data_cpu_v4_add_s4"} {
+		register(name, kernelDef{module: name, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
+	}
 	// Forward for a 4-channel input of which only 1 (c1) or 2-3 (c3) channels can be nonzero (UsedC).
 	for _, v := range []string{"v4c1", "v4c3"} {
 		register("conv2d_fwd_cpu_"+v, kernelDef{module: "conv2d_fwd_cpu_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
@@ -107,11 +112,23 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			if cp.accumulate && base == "conv2d_bwd_data" {
 				name += "_add"
 			}
-			pipe := k.pipe(name)
-			wg := int(pipe.Spec[0])
 			tm, tn := cpuTiles(name)
 			tilesM, tilesN := ceilDiv(M, tm), ceilDiv(cols, tn)
+			wgn := 0
+			if sn := sharedConv(name, tilesN); sn > 0 && k.shared8() {
+				// Subgroups of (8/sn) x sn tiles; workgroups sn (1) or 4 or 8 (4) tiles across.
+				name += fmt.Sprintf("_s%d", sn)
+				wgn = sn
+				if sn == 4 && tilesN > 4 {
+					wgn = 8
+				}
+			}
+			pipe := k.pipe(name)
+			wg := int(pipe.Spec[0])
 			cp.wgn = min(tilesN, 8, wg)
+			if wgn > 0 {
+				cp.wgn = wgn
+			}
 			cp.groupsPerChunk = ceilDiv(tilesM, wg/cp.wgn) * ceilDiv(tilesN, cp.wgn)
 			cp.off[0], cp.off[1] = o0, o1
 			gx, gy, gz := vk.Grid1D(k.Ctx, cp.groupsPerChunk*chunks*wg, wg)
@@ -132,6 +149,21 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 	s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
 }
 
+// sharedConv is the subgroup layout (sn tiles across, 8/sn down) of the _s form of direct kernel name
+// for tilesN column tiles, or 0 when it has none. The forms share both operands in blocks of 2 x 4
+// tiles, so they need at least 3 column tiles: 1.15-1.25x at 64 channels and up, the stems included
+// (BENCHMARKS.md). With one column tile (width 16's 16-channel maps) the same sharing of the weights
+// alone among 8 row tiles measured 0.9-1.05x and is not built.
+func sharedConv(name string, tilesN int) int {
+	switch name {
+	case "conv2d_fwd_cpu_v4", "conv2d_fwd_cpu_v4c1", "conv2d_fwd_cpu_v4c3", "conv2d_bwd_data_cpu_v4", "conv2d_bwd_data_cpu_v4_add":
+		if tilesN >= 3 {
+			return 4
+		}
+	}
+	return 0
+}
+
 // skipsPadding reports a stem's padded input: 4 channels of which only the first UsedC (1 to 3) can be
 // nonzero, whose products the cpu forward (v4c1, v4c3) and im2col grad weight (conv2d_im2col_u) skip.
 func skipsPadding(p ref.Conv2D) bool { return p.C == 4 && p.UsedC > 0 && p.UsedC < p.C }
@@ -148,19 +180,24 @@ func skipsPadding(p ref.Conv2D) bool { return p.C == 4 && p.UsedC > 0 && p.UsedC
 // and layer2); backward data takes 32x16 (v4t) only with 16 columns or fewer (1.12x at width 16's
 // layer1; 0.97-1.03x at 64 channels).
 var cpuTileOf = map[string][2]int{
-	"conv2d_fwd_cpu_v4":           {32, 16},
-	"conv2d_fwd_cpu_v4c1":         {32, 16},
-	"conv2d_fwd_cpu_v4c3":         {32, 16},
-	"conv2d_bwd_data_cpu_v4":      {16, 16},
-	"conv2d_bwd_data_cpu_v4t":     {32, 16},
-	"conv2d_bwd_data_cpu_v4_add":  {16, 16},
-	"conv2d_bwd_data_cpu_v4t_add": {32, 16},
-	"conv2d_bwd_weight_cpu_v4q":   {16, 8},
-	"conv2d_winograd_gemm_nn":     {32, 8},
-	"conv2d_winograd_gemm_nn16":   {16, 16},
-	"conv2d_winograd_gemm_nn16_s": {16, 16},
-	"conv2d_winograd_gemm_tn":     {16, 16},
-	"conv2d_winograd_gemm_tn_s":   {16, 16},
+	"conv2d_fwd_cpu_v4":             {32, 16},
+	"conv2d_fwd_cpu_v4c1":           {32, 16},
+	"conv2d_fwd_cpu_v4c3":           {32, 16},
+	"conv2d_bwd_data_cpu_v4":        {16, 16},
+	"conv2d_bwd_data_cpu_v4t":       {32, 16},
+	"conv2d_bwd_data_cpu_v4_add":    {16, 16},
+	"conv2d_bwd_data_cpu_v4t_add":   {32, 16},
+	"conv2d_bwd_weight_cpu_v4q":     {16, 8},
+	"conv2d_fwd_cpu_v4_s4":          {32, 16},
+	"conv2d_fwd_cpu_v4c1_s4":        {32, 16},
+	"conv2d_fwd_cpu_v4c3_s4":        {32, 16},
+	"conv2d_bwd_data_cpu_v4_s4":     {16, 16},
+	"conv2d_bwd_data_cpu_v4_add_s4": {16, 16},
+	"conv2d_winograd_gemm_nn":       {32, 8},
+	"conv2d_winograd_gemm_nn16":     {16, 16},
+	"conv2d_winograd_gemm_nn16_s":   {16, 16},
+	"conv2d_winograd_gemm_tn":       {16, 16},
+	"conv2d_winograd_gemm_tn_s":     {16, 16},
 }
 
 // cpuTiles is the register tile a cpu kernel was compiled with.

@@ -66,6 +66,7 @@ var conv2dShapes = []ref.Conv2D{
 	{N: 2, H: 11, W: 10, C: 4, K: 20, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1},
 	{N: 3, H: 9, W: 9, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3},
 	{N: 1, H: 6, W: 7, C: 4, K: 36, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
+	{N: 2, H: 9, W: 8, C: 4, K: 40, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1}, // three column tiles
 }
 
 // convData is a case's seeded x, w and dy for p, and their lengths. With p.UsedC, x's channels from
@@ -124,6 +125,15 @@ func conv2dCases() []Case {
 			},
 			Ref: func(b [][]float32, _ [][]int32) { ref.Conv2DBackwardWeight(p, b[0], b[1], b[2]) },
 		})
+		// More than two column tiles: lavapipe takes the subgroup-shuffle forms (sharedConv), so
+		// these rows run the plain kernels as well (Kernels.Plain).
+		if max(p.C, p.K) > 32 {
+			for _, c := range cs[len(cs)-4 : len(cs)-1] {
+				c.Name += "_plain"
+				c.GPU = plainGEMMs(c.GPU)
+				cs = append(cs, c)
+			}
+		}
 	}
 	// Tensors one float32 past an aligned offset: the cpu kernels fall back from vec4 to scalar texels.
 	p := ref.Conv2D{N: 2, H: 6, W: 5, C: 8, K: 8, R: 3, S: 3, Stride: 1, Pad: 1}

@@ -45,8 +45,8 @@ type Kernels struct {
 	// Variant is the GEMM-shaped kernels' style: "cpu" (register tiles and
 	// texel-buffer loads, for CPU drivers) or "gpu" (shared-memory tiles).
 	Variant string
-	// Plain keeps the cpu variant's GEMMs off their subgroup-shuffle forms (shared8) even where
-	// the device takes them, so tests cover both on one device.
+	// Plain keeps the cpu variant's GEMMs and direct convolutions off their subgroup-shuffle forms
+	// (shared8, sharedConv) even where the device takes them, so tests cover both on one device.
 	Plain bool
 }
 

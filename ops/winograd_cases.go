@@ -107,7 +107,8 @@ func winogradCases() []Case {
 	return cs
 }
 
-// plainGEMMs records f with the cpu variant's GEMMs kept off their subgroup-shuffle forms.
+// plainGEMMs records f with the cpu variant's GEMMs and direct kernels kept off their subgroup-shuffle
+// forms.
 func plainGEMMs(f func(k *Kernels, s *vk.Seq, b []vk.Binding)) func(k *Kernels, s *vk.Seq, b []vk.Binding) {
 	return func(k *Kernels, s *vk.Seq, b []vk.Binding) {
 		old := k.Plain

@@ -226,18 +226,19 @@ func TestWinogradKeptPieces(t *testing.T) {
 	}
 }
 
-// TestSharedGEMMsMatchPlain: the subgroup-shuffle GEMMs (conv2d_winograd_gemm's _s forms) hand every
-// accumulator the same products in the same order as the plain ones, so all three Winograd directions
-// and the im2col grad weight come out bit-identical either way. The shapes cut 16x16 tiles at both
-// edges (68 and 76 channels, 11 x 8 x 7 = 616 tiles) and reduce grad weight in two chunks of 308 rows,
-// whose last trip is shorter than the shared eight-row step.
-func TestSharedGEMMsMatchPlain(t *testing.T) {
+// TestSharedFormsMatchPlain: the subgroup-shuffle forms (conv2d_winograd_gemm's _s GEMMs, the direct
+// kernels' _s4) hand every accumulator the same products in the same order as the plain ones, so all
+// three Winograd directions, the im2col grad weight and the direct forward and backward data come out
+// bit-identical either way. The shapes cut 16x16 tiles at both edges (68 and 76 channels, 11 x 8 x 7 =
+// 616 Winograd tiles) and reduce grad weight in two chunks of 308 rows, whose last trip is shorter than
+// the shared eight-row step.
+func TestSharedFormsMatchPlain(t *testing.T) {
 	k := kernels(t, "cpu")
 	if !k.shared8() {
-		t.Skipf("%s does not take the shared GEMMs (subgroups of %d lanes)", k.Ctx.Caps.Name, k.Ctx.Caps.SubgroupSize)
+		t.Skipf("%s does not take the shared forms (subgroups of %d lanes)", k.Ctx.Caps.Name, k.Ctx.Caps.SubgroupSize)
 	}
 	p := ref.Conv2D{N: 11, H: 30, W: 26, C: 76, K: 68, R: 3, S: 3, Stride: 1, Pad: 1}
-	q := ref.Conv2D{N: 7, H: 9, W: 9, C: 12, K: 76, R: 3, S: 3, Stride: 2, Pad: 1} // im2col grad weight
+	q := ref.Conv2D{N: 7, H: 9, W: 9, C: 52, K: 76, R: 3, S: 3, Stride: 2, Pad: 1} // direct and im2col
 	nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
 	qx, qw, qy := q.N*q.H*q.W*q.C, 9*q.C*q.K, q.N*q.P()*q.Q()*q.K
 	sc := max(k.Conv2DWinogradScratch(p, "fwd", 4), k.Conv2DWinogradScratch(p, "bwd_data", 4),
@@ -248,17 +249,19 @@ func TestSharedGEMMsMatchPlain(t *testing.T) {
 	var runs [2][][]uint32
 	for r := range runs {
 		k.Plain = r == 1
-		runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3), Randn(qx, 4), Randn(qy, 5)}, nil,
-			[]int{ny, nx, nw, qw, sc},
+		runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3), Randn(qx, 4), Randn(qy, 5), Randn(qw, 6)}, nil,
+			[]int{ny, nx, nw, qw, qy, qx, sc},
 			func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
-				k.Conv2DForwardWinograd(s, p, 4, in[0], in[1], out[0], out[4])
-				k.Conv2DBackwardDataWinograd(s, p, 4, in[2], in[1], out[1], out[4])
-				k.Conv2DBackwardWeightWinograd(s, p, 4, in[0], in[2], out[2], out[4])
-				k.Conv2DBackwardWeightIm2col(s, q, in[3], in[4], out[3], out[4])
+				k.Conv2DForwardWinograd(s, p, 4, in[0], in[1], out[0], out[6])
+				k.Conv2DBackwardDataWinograd(s, p, 4, in[2], in[1], out[1], out[6])
+				k.Conv2DBackwardWeightWinograd(s, p, 4, in[0], in[2], out[2], out[6])
+				k.Conv2DBackwardWeightIm2col(s, q, in[3], in[4], out[3], out[6])
+				k.Conv2DForward(s, q, in[3], in[5], out[4])
+				k.Conv2DBackwardData(s, q, in[4], in[5], out[5])
 			})
 	}
 	k.Plain = false
-	for i, name := range []string{"y", "dx", "dw", "im2col dw"} {
+	for i, name := range []string{"y", "dx", "dw", "im2col dw", "direct y", "direct dx"} {
 		for j := range runs[0][i] {
 			if runs[0][i][j] != runs[1][i][j] {
 				t.Fatalf("%s element %d: shared %g, plain %g", name, j,

@@ -16,6 +16,10 @@
 //!variant v4_add -DTM=16 -DTN=16 -DACCUM=1
 //!variant v4t_add -DTM=32 -DTN=16 -DACCUM=1
 //!variant s_add -DSCALAR=1 -DACCUM=1
+//!variant v4_s4 -DTM=16 -DTN=16 -DSHARE_SN=4
+//!variant v4_add_s4 -DTM=16 -DTN=16 -DACCUM=1 -DSHARE_SN=4
+// _s variants: B's TN vec4s a step (one a column) split among the 8 / SHARE_SN lanes of a column tile.
+#define SHARE_BR (TN * SHARE_SN / 8)
 
 layout(set = 0, binding = 0) uniform samplerBuffer DY; // (N, P, Q, K)
 layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
@@ -37,8 +41,14 @@ layout(std430, set = 0, binding = 2) DXACCESS buffer DX { vec4 dx4[]; }; // (N, 
 
 void main() {
 	uint M = p.N * p.Hp * p.Wp;
+#ifdef SHARE_SN
+	bool live;
+	uvec2 t = tile_coords_s(M, p.C, p.wgn, flat_group(), live);
+	uint sl = gl_SubgroupInvocationID;
+#else
 	uvec2 t = tile_coords(M, p.C, p.wgn, flat_group());
 	if (t.x == ~0u) return;
+#endif
 	uint m0 = t.x * TM, n0 = t.y * TN;
 	int ib[TM], jb[TM]; // pixel (h, w) = (ph + ib*st, pw + jb*st)
 	uint nb[TM];
@@ -49,6 +59,21 @@ void main() {
 		ib[i] = int(nij % p.Hp);
 		nb[i] = (nij / p.Hp) * p.P;
 	}
+#ifdef SHARE_SN
+	int lib[SHARE_AR], ljb[SHARE_AR];
+	uint lnb[SHARE_AR];
+	[[unroll]] for (uint e = 0; e < SHARE_AR; e++) {
+		uint m = min(m0 + (sl % SHARE_SN) * SHARE_AR + e, M - 1);
+		uint nij = m / p.Wp;
+		ljb[e] = int(m % p.Wp);
+		lib[e] = int(nij % p.Hp);
+		lnb[e] = (nij / p.Hp) * p.P;
+	}
+#endif
+#ifdef SHARE_SN
+	uint lwc[SHARE_BR]; // this lane's share of B: channels n0 + q for q from (sl / SHARE_SN) * SHARE_BR on
+	[[unroll]] for (uint e = 0; e < SHARE_BR; e++) lwc[e] = min(n0 + (sl / SHARE_SN) * SHARE_BR + e, p.C - 1) * p.K;
+#endif
 	uint wc[TN];
 	[[unroll]] for (uint j = 0; j < TN; j++) wc[j] = min(n0 + j, p.C - 1) * p.K;
 	float acc[TM][TN];
@@ -66,15 +91,37 @@ void main() {
 				ok[i] = uint(pp) < p.P && uint(qq) < p.Q;
 				ab[i] = p.off0 + (ok[i] ? ((nb[i] + uint(pp)) * p.Q + uint(qq)) * p.K : 0);
 			}
+#ifdef SHARE_SN
+			uint lab[SHARE_AR];
+			bool lok[SHARE_AR];
+			[[unroll]] for (uint e = 0; e < SHARE_AR; e++) {
+				int pp = lib[e] + dp, qq = ljb[e] + dq;
+				lok[e] = uint(pp) < p.P && uint(qq) < p.Q;
+				lab[e] = p.off0 + (lok[e] ? ((lnb[e] + uint(pp)) * p.Q + uint(qq)) * p.K : 0);
+			}
+#endif
 			uint wrow = p.off1 + (r * p.S + s) * p.C * p.K;
 			uint k = 0;
 			for (; k + 4 <= p.K; k += 4) {
 				vec4 a[TM], b[TN];
+#ifdef SHARE_SN
+				vec4 ma[SHARE_AR], mb[SHARE_BR];
+				[[unroll]] for (uint e = 0; e < SHARE_AR; e++) {
+					vec4 v = ld4(DY, lab[e] + k);
+					ma[e] = lok[e] ? v : vec4(0.0);
+				}
+				[[unroll]] for (uint e = 0; e < SHARE_BR; e++) mb[e] = ld4(Wt, wrow + lwc[e] + k);
+				[[unroll]] for (uint i = 0; i < TM; i++) {
+					a[i] = subgroupShuffle(ma[i % SHARE_AR], share_a_lane(i));
+				}
+				[[unroll]] for (uint j = 0; j < TN; j++) b[j] = subgroupShuffle(mb[j % SHARE_BR], share_b_lane(j));
+#else
 				[[unroll]] for (uint i = 0; i < TM; i++) {
 					vec4 v = ld4(DY, ab[i] + k);
 					a[i] = ok[i] ? v : vec4(0.0);
 				}
 				[[unroll]] for (uint j = 0; j < TN; j++) b[j] = ld4(Wt, wrow + wc[j] + k);
+#endif
 				[[unroll]] for (uint i = 0; i < TM; i++)
 					[[unroll]] for (uint j = 0; j < TN; j++)
 						[[unroll]] for (uint kk = 0; kk < 4; kk++) acc[i][j] = fma(a[i][kk], b[j][kk], acc[i][j]);
@@ -90,6 +137,9 @@ void main() {
 #endif
 		}
 	}
+#ifdef SHARE_SN
+	if (!live) return; // past the shuffles now
+#endif
 	[[unroll]] for (uint i = 0; i < TM; i++) {
 		if (m0 + i >= M) break;
 		uint m = m0 + i, nij = m / p.Wp;

@@ -35,3 +35,26 @@ uvec2 tile_coords(uint M, uint N, uint wgn, uint g) {
 	if (lane >= wgm * wgn || tm >= tilesM || tn >= tilesN) return uvec2(~0u);
 	return uvec2(tm, tn);
 }
+
+#ifdef SHARE_SN
+// The _s variants of the direct kernels (SHARE_SN = 4, chosen from Go where subgroups have exactly 8
+// lanes): each subgroup covers (8 / SHARE_SN) x SHARE_SN tiles, so the SHARE_SN lanes of a
+// row tile load its A operands a share each and the 8 / SHARE_SN lanes of a column tile its B operands,
+// and subgroupShuffle hands every lane the rest (conv2d_winograd_gemm.comp explains why that pays on
+// lavapipe). wgn is a multiple of SHARE_SN. Every lane stays to the end so the shuffles read live
+// lanes: a lane past the edge computes the last tile again and live is false (it must not store).
+#extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_KHR_shader_subgroup_shuffle : enable
+uvec2 tile_coords_s(uint M, uint N, uint wgn, uint g, out bool live) {
+	uint tilesM = (M + TM - 1) / TM, tilesN = (N + TN - 1) / TN;
+	uint groupsN = (tilesN + wgn - 1) / wgn, across = wgn / SHARE_SN, sl = gl_SubgroupInvocationID;
+	uint tm = (g / groupsN) * (gl_WorkGroupSize.x / wgn) + (gl_SubgroupID / across) * (8 / SHARE_SN) + sl / SHARE_SN;
+	uint tn = (g % groupsN) * wgn + (gl_SubgroupID % across) * SHARE_SN + sl % SHARE_SN;
+	live = tm < tilesM && tn < tilesN;
+	return uvec2(min(tm, tilesM - 1), min(tn, tilesN - 1));
+}
+#define SHARE_AR (TM / SHARE_SN) // A rows a lane loads; the shader defines SHARE_BR, its B vec4s a step
+// The lane that loaded A row i, and B piece q, of this lane's tiles (their index there: i % SHARE_AR, q % SHARE_BR).
+#define share_a_lane(i) (gl_SubgroupInvocationID - gl_SubgroupInvocationID % SHARE_SN + (i) / SHARE_AR)
+#define share_b_lane(q) (gl_SubgroupInvocationID % SHARE_SN + SHARE_SN * ((q) / SHARE_BR))
+#endif
