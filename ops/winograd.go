@@ -328,7 +328,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 	if kept.Buf != nil {
 		need("Conv2DBackwardWeightWinograd", "kept", kept, w.keptAt(w.N))
 	}
-	gemm := k.pipe(k.gemmTN())
+	gemm := k.pipe(k.gemmTN(w.Ci, w.Co))
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
@@ -547,9 +547,13 @@ func (k *Kernels) shared8() bool {
 		int(k.pipe("conv2d_winograd_gemm_tn_s").Spec[0])%8 == 0
 }
 
-// gemmTN is the grad-weight GEMM (C (+)= A^T B in chunks) this device takes.
-func (k *Kernels) gemmTN() string {
-	if k.shared8() {
+// gemmTN is the grad-weight GEMM (C (+)= A^T B in chunks) this device takes for an M x N output: the
+// _s form when its 2 x 4 blocks of 16x16 tiles keep at least 3 of 4 lanes busy (2 row tiles, 3 column
+// tiles): at 16 and 32 channels (1 x 1 and 2 x 2 tiles) most lanes would idle, and the width-16 step
+// ran 0.9x with it there.
+func (k *Kernels) gemmTN(M, N int) string {
+	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+	if k.shared8() && ceilDiv(M, tm) >= 2 && ceilDiv(N, tn) >= 3 {
 		return "conv2d_winograd_gemm_tn_s"
 	}
 	return "conv2d_winograd_gemm_tn"
