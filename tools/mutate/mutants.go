@@ -54,7 +54,7 @@ var mutants = []Mutant{
 		Old: "hb[i] = int((np % p.P) * p.st) - int(p.pad);", New: "hb[i] = int((np % p.P) * p.st) - int(p.pad) + 1;",
 		Pkg: "./ops", Run: "TestOps/conv2d_fwd/"},
 	{Name: "conv-fwd-usedc-skips-a-used-channel", File: "shaders/conv2d_fwd_cpu.comp",
-		Old: "#define CUSED USEDC", New: "#define CUSED (USEDC - 1)",
+		Old: "#define CUSED USEDC", New: "#define CUSED (USEDC == 3 ? 2 : USEDC)", // c3 skips channel 2 (USEDC - 1 would size c1_s4's arrays 0)
 		Pkg: "./ops", Run: "TestOps/conv2d_fwd/.*used"},
 	{Name: "conv-fwd-usedc-c1-for-three", File: "ops/conv2d.go",
 		Old: "if p.UsedC == 1 {", New: "if p.UsedC <= 3 {",
