@@ -151,7 +151,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 
 // sharedConv is the subgroup layout (sn tiles across, 8/sn down) of the _s form of direct kernel name
 // for tilesN column tiles, or 0 when it has none. The forms share both operands in blocks of 2 x 4
-// tiles, so they need at least 3 column tiles: 1.15-1.25x at 64 channels and up, the stems included
+// tiles, so they need at least 3 column tiles: 1.1-1.4x at 64 channels and up, the stems included
 // (BENCHMARKS.md). With one column tile (width 16's 16-channel maps) the same sharing of the weights
 // alone among 8 row tiles measured 0.9-1.05x and is not built.
 func sharedConv(name string, tilesN int) int {
