@@ -114,20 +114,15 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			}
 			tm, tn := cpuTiles(name)
 			tilesM, tilesN := ceilDiv(M, tm), ceilDiv(cols, tn)
-			wgn := 0
-			if sn := sharedConv(name, tilesN); sn > 0 && k.shared8() {
-				// Subgroups of (8/sn) x sn tiles; workgroups sn (1) or 4 or 8 (4) tiles across.
-				name += fmt.Sprintf("_s%d", sn)
-				wgn = sn
-				if sn == 4 && tilesN > 4 {
-					wgn = 8
-				}
+			shared := sharedConv(name, tilesN) && k.shared8()
+			if shared {
+				name += "_s4"
 			}
 			pipe := k.pipe(name)
 			wg := int(pipe.Spec[0])
 			cp.wgn = min(tilesN, 8, wg)
-			if wgn > 0 {
-				cp.wgn = wgn
+			if shared {
+				cp.wgn = sharedWGN(tilesN)
 			}
 			cp.groupsPerChunk = ceilDiv(tilesM, wg/cp.wgn) * ceilDiv(tilesN, cp.wgn)
 			cp.off[0], cp.off[1] = o0, o1
@@ -149,19 +144,26 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 	s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
 }
 
-// sharedConv is the subgroup layout (sn tiles across, 8/sn down) of the _s form of direct kernel name
-// for tilesN column tiles, or 0 when it has none. The forms share both operands in blocks of 2 x 4
-// tiles, so they need at least 3 column tiles: 1.1-1.4x at 64 channels and up, the stems included
-// (BENCHMARKS.md). With one column tile (width 16's 16-channel maps) the same sharing of the weights
-// alone among 8 row tiles measured 0.9-1.05x and is not built.
-func sharedConv(name string, tilesN int) int {
+// sharedConv reports whether direct kernel name has an _s4 form for tilesN column tiles. The forms
+// share both operands in blocks of 2 x 4 tiles, so they need at least 3 column tiles: 1.1-1.4x at 64
+// channels and up, the stems included (BENCHMARKS.md). With one column tile (width 16's 16-channel
+// maps) sharing the weights alone among 8 row tiles measured 0.9-1.05x and is not built.
+func sharedConv(name string, tilesN int) bool {
 	switch name {
 	case "conv2d_fwd_cpu_v4", "conv2d_fwd_cpu_v4c1", "conv2d_fwd_cpu_v4c3", "conv2d_bwd_data_cpu_v4", "conv2d_bwd_data_cpu_v4_add":
-		if tilesN >= 3 {
-			return 4
-		}
+		return tilesN >= 3
 	}
-	return 0
+	return false
+}
+
+// sharedWGN is the tiles across a workgroup of a shared form (_s, _s4) for tilesN column tiles: one
+// subgroup of 2 x 4 tiles across, or two when there are more than 4 column tiles (the plain kernels'
+// 8, which keeps the rows' reuse in cache and every lane busy on short maps).
+func sharedWGN(tilesN int) int {
+	if tilesN > 4 {
+		return 8
+	}
+	return 4
 }
 
 // skipsPadding reports a stem's padded input: 4 channels of which only the first UsedC (1 to 3) can be

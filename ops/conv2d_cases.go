@@ -130,7 +130,7 @@ func conv2dCases() []Case {
 		if max(p.C, p.K) > 32 {
 			for _, c := range cs[len(cs)-4 : len(cs)-1] {
 				c.Name += "_plain"
-				c.GPU = plainGEMMs(c.GPU)
+				c.GPU = plainForms(c.GPU)
 				cs = append(cs, c)
 			}
 		}

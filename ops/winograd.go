@@ -216,10 +216,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
 		wgn := min(tilesN, 8, wg)
 		if strings.HasSuffix(gname, "_s") {
-			wgn = 4 // subgroups of 2 x 4 tiles, 1 or 2 of them across a workgroup
-			if tilesN > 4 {
-				wgn = 8
-			}
+			wgn = sharedWGN(tilesN)
 		}
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
 		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)

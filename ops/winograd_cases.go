@@ -98,7 +98,7 @@ func winogradCases() []Case {
 						continue
 					}
 					c.Name += "_plain"
-					c.GPU = plainGEMMs(c.GPU)
+					c.GPU = plainForms(c.GPU)
 					cs = append(cs, c)
 				}
 			}
@@ -107,9 +107,9 @@ func winogradCases() []Case {
 	return cs
 }
 
-// plainGEMMs records f with the cpu variant's GEMMs and direct kernels kept off their subgroup-shuffle
+// plainForms records f with the cpu variant's GEMMs and direct kernels kept off their subgroup-shuffle
 // forms.
-func plainGEMMs(f func(k *Kernels, s *vk.Seq, b []vk.Binding)) func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+func plainForms(f func(k *Kernels, s *vk.Seq, b []vk.Binding)) func(k *Kernels, s *vk.Seq, b []vk.Binding) {
 	return func(k *Kernels, s *vk.Seq, b []vk.Binding) {
 		old := k.Plain
 		k.Plain = true

@@ -247,6 +247,7 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 		t.Fatalf("the grad weight should reduce in chunks with a tail: %d chunks of %d rows", chunks, rows)
 	}
 	var runs [2][][]uint32
+	defer func() { k.Plain = false }() // the other tests share k
 	for r := range runs {
 		k.Plain = r == 1
 		runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3), Randn(qx, 4), Randn(qy, 5), Randn(qw, 6)}, nil,
@@ -260,7 +261,6 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 				k.Conv2DBackwardData(s, q, in[4], in[5], out[5])
 			})
 	}
-	k.Plain = false
 	for i, name := range []string{"y", "dx", "dw", "im2col dw", "direct y", "direct dx"} {
 		for j := range runs[0][i] {
 			if runs[0][i][j] != runs[1][i][j] {
