@@ -16,14 +16,13 @@
 // stays to the end, so the shuffles always read a live lane.
 #version 450
 #include "common.glsl"
-#include "cpu_tile.glsl"
 #ifdef SHARE
-#extension GL_KHR_shader_subgroup_basic : enable
-#extension GL_KHR_shader_subgroup_shuffle : enable
 #if TM != 16 || TN != 16
 #error SHARE is written for 16x16 tiles
 #endif
+#define SHARE_SN 4 // cpu_tile.glsl's subgroups of 2 x 4 tiles
 #endif
+#include "cpu_tile.glsl"
 //!novariant-base
 //!variant nn -DTM=32 -DTN=8
 //!variant nn16 -DTM=16 -DTN=16
@@ -72,12 +71,9 @@ void main() {
 	uint g = flat_group(), z = 0;
 	uint xi = g / p.groupsPerXi;
 	if (xi >= p.xis) return; // whole workgroups
-	uint tilesM = (p.M + TM - 1) / TM, tilesN = (p.N + TN - 1) / TN, sl = gl_SubgroupInvocationID;
-	uint gg = g % p.groupsPerXi, groupsN = (tilesN + p.wgn - 1) / p.wgn, sn = p.wgn / 4;
-	uint tm = (gg / groupsN) * (gl_WorkGroupSize.x / p.wgn) + (gl_SubgroupID / sn) * 2 + sl / 4;
-	uint tn = (gg % groupsN) * p.wgn + (gl_SubgroupID % sn) * 4 + sl % 4;
-	bool live = tm < tilesM && tn < tilesN;
-	uvec2 t = uvec2(min(tm, tilesM - 1), min(tn, tilesN - 1));
+	bool live;
+	uvec2 t = tile_coords_s(p.M, p.N, p.wgn, g % p.groupsPerXi, live);
+	uint sl = gl_SubgroupInvocationID;
 #else
 	uint g = flat_group(), z = 0;
 	uint xi = g / p.groupsPerXi;
@@ -109,8 +105,8 @@ void main() {
 	// not fit lavapipe's registers): 1.06-1.12x on the grad-weight rows (BENCHMARKS.md); eight rows
 	// per visit measured no better. The order of every sum is unchanged.
 #ifdef SHARE
-	// Row k+kk of A^T: lane kk of the row tile's 4 loads it; rows k+kk of B: the column tile's lane
-	// kk/2 loads rows 2h and 2h+1 (h its half).
+	// Row k+kk of A^T (its 16 columns of this row tile) is loaded by the row tile's lane kk; rows
+	// k+2h and k+2h+1 of B (this column tile's 16) by the column tile's lane h (h = 0, 1).
 #define LOAD4(k) \
 		vec4 ma[TM / 4], mb[2][TN / 4]; \
 		[[unroll]] for (uint i = 0; i < TM / 4; i++) ma[i] = ld4(A, ag[i] + ((k) + sl % 4) * p.lda); \

@@ -19,7 +19,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_gpu.comp":         "1d1fcde022c07d076db1a3833d117882c6acb7c418ecc221ecb30fbaff76bd65",
 	"conv2d_im2col.comp":          "00ec26d84246180b899691b6a3324cb7dd4d478127ec16cdce9e362b4f8bcfa4",
 	"conv2d_winograd_filter.comp": "237c874cf643a1d8ab364d30649133a43a146f570b78b29f5eb3387e992692dc",
-	"conv2d_winograd_gemm.comp":   "d13e8a6fdad2e2e6f04166ac0ed822728acc4a7cc3d894b080b910bfa6ce9fdb",
+	"conv2d_winograd_gemm.comp":   "152d7645a554de1959b21e4db3a88852be91c6b59b6afa52b4e0e74eb95cc021",
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
 	"conv2d_winograd_out.comp":    "a468bcaa98b12736fe727918d4e6c423be71be26771ae6112ee12dd5f2a597c0",
 	"conv2d_winograd_rot.comp":    "d05c069ac91d3460e4a9131b82e2aa559c4b94f1af49a8fcfaa8b0e2b6084092",
