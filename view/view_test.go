@@ -4,6 +4,7 @@
 package view
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -62,6 +63,12 @@ func startXvfb(t *testing.T) string {
 		t.Fatal(err)
 	}
 	w.Close()
+	// Xvfb writes the number and its newline in two writes and stops with "Cannot write display
+	// number to fd 3" if the second one fails. So the whole line is read, and the read end stays
+	// open until the server has exited: reading one chunk and dropping r let the garbage collector
+	// close the pipe between the two writes, and the server died under the viewer ("Failed to
+	// open display", seen only in full `make test` runs, where the collector runs more often).
+	t.Cleanup(func() { r.Close() }) // registered first, so it runs after the server has been stopped
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	// SIGTERM first, so the server removes its lock file and socket (a killed one leaves them, and
@@ -77,17 +84,16 @@ func startXvfb(t *testing.T) string {
 	})
 	num := make(chan string, 1)
 	go func() {
-		b := make([]byte, 16)
-		n, _ := r.Read(b)
-		num <- strings.TrimSpace(string(b[:n]))
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		num <- strings.TrimSpace(line)
 	}()
 	select {
 	case d := <-num:
 		if d == "" {
 			t.Fatalf("Xvfb did not start: %s", log.String())
 		}
-		// Its socket must take connections before a client comes: the viewer failed with "Failed
-		// to open display" in two full `make test` runs of 2026-11-30 (never alone).
+		// The server writes the number once it is ready; that its socket takes a connection is
+		// checked all the same, so that a server that reported and then died fails here, by name.
 		sock := "/tmp/.X11-unix/X" + d
 		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
 			if c, err := net.Dial("unix", sock); err == nil {
