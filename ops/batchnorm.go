@@ -24,8 +24,10 @@ func init() {
 		register("batchnorm_apply_eval"+v, kernelDef{module: "batchnorm_apply_eval" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
 		register("batchnorm_apply_res"+v, kernelDef{module: "batchnorm_apply_res" + v, bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
 		register("batchnorm_apply_eval_res"+v, kernelDef{module: "batchnorm_apply_eval_res" + v, bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
-		register("batchnorm_bwd"+v, kernelDef{module: "batchnorm_bwd" + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 16, spec: localWide})
-		register("batchnorm_bwd_apply"+v, kernelDef{module: "batchnorm_bwd_apply" + v, bindings: []vk.DescKind{I, I, I, S, S}, push: 16, spec: localWide})
+		for _, r := range []string{"", "_relu"} {
+			register("batchnorm_bwd"+r+v, kernelDef{module: "batchnorm_bwd" + r + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 12, spec: localWide})
+			register("batchnorm_bwd_apply"+r+v, kernelDef{module: "batchnorm_bwd_apply" + r + v, bindings: []vk.DescKind{I, I, I, S, S}, push: 12, spec: localWide})
+		}
 	}
 	register("batchnorm_final", kernelDef{module: "batchnorm_final", bindings: []vk.DescKind{S, S, S, S, S}, push: 24, spec: local1D})
 	register("batchnorm_final_bwd", kernelDef{module: "batchnorm_final_bwd", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
@@ -208,6 +210,15 @@ func (k *Kernels) BatchNormForwardEval(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, 
 	})
 }
 
+// reluSuffix names the backward kernels' form for o: "_relu" masks dy by the fused forward's ReLU
+// (batchnorm_bwd.comp keeps it a variant, not a flag: on lavapipe an untaken if still loads y).
+func reluSuffix(o BNOpts) string {
+	if o.ReLU {
+		return "_relu"
+	}
+	return ""
+}
+
 // BatchNormBackward records the training-mode gradients from the mean and
 // istd saved by BatchNormForwardTrain: with xhat = (x-mean)*istd and d = dy
 // (or dy*[y > 0] with o.ReLU, y being the fused forward's output),
@@ -232,7 +243,7 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 	} else {
 		y = dy // bound but never read
 	}
-	relu := o.ReLU
+	relu := reluSuffix(o)
 	R := k.bnRows(p.M, p.C)
 	rows := func(q ref.BatchNorm, r0 int, whole bool) (xp, yp, dyp, dxp vk.Binding) {
 		return piece(x, r0*p.C, q.M*p.C, whole), piece(y, r0*p.C, q.M*p.C, whole), piece(dy, r0*p.C, q.M*p.C, whole), piece(dx, r0*p.C, q.M*p.C, whole)
@@ -244,7 +255,7 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 		if r0 > 0 {
 			s.NoBarrier()
 		}
-		k.dispatch1D(s, "batchnorm_bwd"+v, n, vk.Push(q.M, cg, R, relu), xp, yp, dyp, mean, istd, pp)
+		k.dispatch1D(s, "batchnorm_bwd"+relu+v, n, vk.Push(q.M, cg, R), xp, yp, dyp, mean, istd, pp)
 	})
 	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(p.M, p.C, R), partial, gamma, mean, istd, dgamma, dbeta)
 	// (the final pass leaves its per-channel results in partial's first 4*C floats)
@@ -254,6 +265,6 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 		if r0 > 0 {
 			s.NoBarrier()
 		}
-		k.dispatch1D(s, "batchnorm_bwd_apply"+v, n, vk.Push(q.M, cg, R, relu), xp, yp, dyp, partial, dxp)
+		k.dispatch1D(s, "batchnorm_bwd_apply"+relu+v, n, vk.Push(q.M, cg, R), xp, yp, dyp, partial, dxp)
 	})
 }

@@ -72,7 +72,7 @@ func (k *Kernels) BatchNormBackwardStats(s *vk.Seq, p ref.BatchNorm, o BNOpts, x
 	}
 	R := k.bnRows(p.M, p.C)
 	v, cg, n := k.bnGrid(p, R, []*vk.Binding{&x, &y, &dy}, mean, istd, partial)
-	k.dispatch1D(s, "batchnorm_bwd"+v, n, vk.Push(p.M, cg, R, o.ReLU), x, y, dy, mean, istd, partial)
+	k.dispatch1D(s, "batchnorm_bwd"+reluSuffix(o)+v, n, vk.Push(p.M, cg, R), x, y, dy, mean, istd, partial)
 }
 
 // BatchNormBackwardFoldCombined records the fold of one combined (sum d,
@@ -95,5 +95,5 @@ func (k *Kernels) BatchNormBackwardApply(s *vk.Seq, p ref.BatchNorm, o BNOpts, x
 	}
 	R := k.bnRows(p.M, p.C)
 	v, cg, n := k.bnGrid(p, R, []*vk.Binding{&x, &y, &dy}, partial, dx)
-	k.dispatch1D(s, "batchnorm_bwd_apply"+v, n, vk.Push(p.M, cg, R, o.ReLU), x, y, dy, partial, dx)
+	k.dispatch1D(s, "batchnorm_bwd_apply"+reluSuffix(o)+v, n, vk.Push(p.M, cg, R), x, y, dy, partial, dx)
 }

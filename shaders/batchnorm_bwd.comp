@@ -1,8 +1,11 @@
 // batchnorm_bwd.comp: the two row passes of batchnorm's backward.
 //
 // Statistics (default): per chunk, sum d and sum d*xhat with xhat =
-// (x-mean)*istd and d = dy, or d = dy*[y > 0] when p.relu != 0 (y is the
-// post-ReLU output of the fused forward), into part (chunks, 2, C).
+// (x-mean)*istd and d = dy, or with -DRELU (the _relu variants) d = dy*[y > 0]
+// (y is the post-ReLU output of the fused forward), into part (chunks, 2, C).
+// RELU is a variant, not a push constant: lavapipe runs both sides of an if,
+// a uniform one too, under a lane mask, so the y load would be paid on every
+// row of a batchnorm without ReLU.
 // Apply (-DAPPLY): dx = gamma*istd * (d - dbeta/M - (x-mean)*istd*dgamma/M),
 // the coefficients read from the four rows batchnorm_final_bwd left in part.
 #version 450
@@ -10,13 +13,19 @@
 #include "batchnorm.glsl"
 //!variant vec4 -DVEC4=1
 //!variant texel -DVEC4=1 -DTEXEL=1
+//!variant relu -DRELU=1
+//!variant relu_vec4 -DRELU=1 -DVEC4=1
+//!variant relu_texel -DRELU=1 -DVEC4=1 -DTEXEL=1
 //!variant apply -DAPPLY=1
 //!variant apply_vec4 -DAPPLY=1 -DVEC4=1
 //!variant apply_texel -DAPPLY=1 -DVEC4=1 -DTEXEL=1
+//!variant apply_relu -DAPPLY=1 -DRELU=1
+//!variant apply_relu_vec4 -DAPPLY=1 -DRELU=1 -DVEC4=1
+//!variant apply_relu_texel -DAPPLY=1 -DRELU=1 -DVEC4=1 -DTEXEL=1
 
-layout(push_constant) uniform Push { uint M, CG, R, relu; } p;
+layout(push_constant) uniform Push { uint M, CG, R; } p;
 INPUT(0, x, T)  // (M, C)
-INPUT(1, y, T)  // (M, C) read only when p.relu != 0
+INPUT(1, y, T)  // (M, C) read only with RELU
 INPUT(2, dy, T) // (M, C)
 #ifndef APPLY
 layout(std430, set = 0, binding = 3) readonly buffer Mean { T mean[]; };  // (C)
@@ -25,6 +34,12 @@ layout(std430, set = 0, binding = 5) writeonly buffer Part { T part[]; }; // (ch
 #else
 layout(std430, set = 0, binding = 3) readonly buffer Coef { T coef[]; }; // (4, C)
 layout(std430, set = 0, binding = 4) writeonly buffer DX { T dx[]; };    // (M, C)
+#endif
+
+#ifdef RELU
+#define D_RELU(d, i) d = relu_mask(LOAD(y, i), d);
+#else
+#define D_RELU(d, i)
 #endif
 
 void main() {
@@ -36,7 +51,7 @@ void main() {
 #define STEP(r) { \
 		uint i = (r) * p.CG + c; \
 		T d = LOAD(dy, i); \
-		if (p.relu != 0) d = relu_mask(LOAD(y, i), d); \
+		D_RELU(d, i) \
 		s1 += d; \
 		s2 += d * ((LOAD(x, i) - mu) * is); \
 	}
@@ -49,7 +64,7 @@ void main() {
 #define STEP(r) { \
 		uint i = (r) * p.CG + c; \
 		T d = LOAD(dy, i); \
-		if (p.relu != 0) d = relu_mask(LOAD(y, i), d); \
+		D_RELU(d, i) \
 		dx[i] = a * (d - kb - (LOAD(x, i) - mu) * kx); \
 	}
 	FOR_ROWS(r0, r1)

@@ -186,7 +186,12 @@ void main() {
 		[[unroll]] for (uint j = 0; j < TN; j += 4) {
 			if (n0 + j >= p.N) break;
 			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+#ifdef TRANS_A
+			// Only the grad-weight GEMM adds (its later batch pieces). lavapipe runs both sides of an
+			// if, a uniform one too, under a lane mask, so in the forward forms this load would be
+			// paid on every store though never used: without it nn16_s ran 1.03-1.08x (BENCHMARKS.md).
 			if (p.accumulate != 0) v += c[row + j / 4];
+#endif
 			c[row + j / 4] = v;
 		}
 	}

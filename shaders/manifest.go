@@ -7,7 +7,7 @@ package shaders
 var sourceHashes = map[string]string{
 	"add.comp":                    "1be4215edc68080589aa24bccff76d09fdeee28cb98986263a188196c6ad1803",
 	"batchnorm_apply.comp":        "554337257c3a2fe4cb6303d9e72c6f13e2d77094efc5755f68ae0fa5b339623c",
-	"batchnorm_bwd.comp":          "f4789790c01b66d41835cadb08ba7d7e2149902dca3f5b82b22bcc74570f3b9e",
+	"batchnorm_bwd.comp":          "bc29b21bbe3b51d42ea8a27225ab177871e2d009a54d3fa97664d4f5d0f38ffa",
 	"batchnorm_final.comp":        "f5da7e9a7104e4010aadd8fd600444a98b5d424929f26dcb6964d77c2e90e403",
 	"batchnorm_stats.comp":        "cd4fe1f37bb9bd11f76f12966e6fed3f578fcc462c069f650bc893ce6026323d",
 	"colsum.comp":                 "d1e0672d9315dc27f0beea2b122412868939853fb166accd51e261c1f34741cd",
@@ -19,7 +19,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_gpu.comp":         "1d1fcde022c07d076db1a3833d117882c6acb7c418ecc221ecb30fbaff76bd65",
 	"conv2d_im2col.comp":          "00ec26d84246180b899691b6a3324cb7dd4d478127ec16cdce9e362b4f8bcfa4",
 	"conv2d_winograd_filter.comp": "237c874cf643a1d8ab364d30649133a43a146f570b78b29f5eb3387e992692dc",
-	"conv2d_winograd_gemm.comp":   "152d7645a554de1959b21e4db3a88852be91c6b59b6afa52b4e0e74eb95cc021",
+	"conv2d_winograd_gemm.comp":   "b7174e8ee3b235b3c14cc9a81214e570958ad2694e303bfd0235360c78aa2834",
 	"conv2d_winograd_in.comp":     "11159a0e903b932fb86639422dbec2a8d1451daccc12b6941341497204cb7c84",
 	"conv2d_winograd_out.comp":    "a468bcaa98b12736fe727918d4e6c423be71be26771ae6112ee12dd5f2a597c0",
 	"conv2d_winograd_rot.comp":    "d05c069ac91d3460e4a9131b82e2aa559c4b94f1af49a8fcfaa8b0e2b6084092",
