@@ -27,10 +27,8 @@ void main() {
 	uint base = flat_group() * gl_WorkGroupSize.x * K + gl_LocalInvocationID.x;
 	[[unroll]] for (uint k = 0; k < K; k++) {
 		uint q = base + k * gl_WorkGroupSize.x;
-		if (q < n4) {
-			o4[q] = f(LOAD(a, q) + LOAD(b, q));
-		} else if (q == n4) {
-			for (uint i = 4 * n4; i < p.n; i++) o[i] = f(LOAD1(a, i) + LOAD1(b, i));
-		}
+		if (q < n4) o4[q] = f(LOAD(a, q) + LOAD(b, q));
 	}
+	if (TAIL_OWNER(base, n4, K))
+		for (uint i = 4 * n4; i < p.n; i++) o[i] = f(LOAD1(a, i) + LOAD1(b, i));
 }

@@ -27,3 +27,11 @@ uint flat_group() {
 		[[unroll]] for (uint u_ = 0; u_ < (U); u_++) STEP(r_ + u_) \
 	for (; r_ < (r1); r_++) STEP(r_) \
 }
+
+// TAIL_OWNER(base, n4, K): whether this invocation of a wide elementwise kernel (K vec4s strided by the
+// workgroup size from base) is the one whose next vec4 would be n4, the first past the whole vec4s, and
+// so does the scalar tail (the last n % 4 elements; ops.dispatchWide sizes the grid for it). Checked
+// once after the vec4 loop, not as an else branch inside it: lavapipe runs an untaken branch under a
+// lane mask, so the tail's loop took a trip, with its loads and stores, for every one of the K vec4s.
+#define TAIL_OWNER(base, n4, K) \
+	((n4) >= (base) && ((n4) - (base)) % gl_WorkGroupSize.x == 0 && (n4) - (base) < (K) * gl_WorkGroupSize.x)

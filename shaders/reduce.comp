@@ -43,10 +43,10 @@ void main() {
 		if (q < n4) {
 			uvec4 e = floatBitsToUint(LOAD(x, q)) & 0x7f800000u;
 			any = any || e.x == 0x7f800000u || e.y == 0x7f800000u || e.z == 0x7f800000u || e.w == 0x7f800000u;
-		} else if (q == n4) {
-			for (uint i = 4 * n4; i < p.n; i++) any = any || bad(LOAD1(x, i));
 		}
 	}
+	if (TAIL_OWNER(base, n4, K))
+		for (uint i = 4 * n4; i < p.n; i++) any = any || bad(LOAD1(x, i));
 	if (any) atomicOr(flag[p.out_off], floatBitsToUint(1.0));
 #else
 	uint j = flat_id();

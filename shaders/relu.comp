@@ -48,16 +48,16 @@ void main() {
 #else
 			dx4[q] = mask(LOAD(y, q), LOAD(dy, q));
 #endif
-		} else if (q == n4) {
-			for (uint i = 4 * n4; i < p.n; i++) {
-#ifndef BACKWARD
-				y1[i] = relu(LOAD1(x, i));
-#elif defined(ACCUMULATE)
-				dx1[i] += mask(LOAD1(y, i), LOAD1(dy, i));
-#else
-				dx1[i] = mask(LOAD1(y, i), LOAD1(dy, i));
-#endif
-			}
 		}
 	}
+	if (TAIL_OWNER(base, n4, K))
+		for (uint i = 4 * n4; i < p.n; i++) {
+#ifndef BACKWARD
+			y1[i] = relu(LOAD1(x, i));
+#elif defined(ACCUMULATE)
+			dx1[i] += mask(LOAD1(y, i), LOAD1(dy, i));
+#else
+			dx1[i] = mask(LOAD1(y, i), LOAD1(dy, i));
+#endif
+		}
 }
