@@ -21,10 +21,10 @@ import (
 func init() {
 	S, T := vk.Storage, vk.TexelVec4
 	for _, o := range []string{"sgd", "lars", "adamw"} {
-		register("optim_"+o, kernelDef{module: "optim_" + o, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localWideK})
+		register("optim_"+o, kernelDef{module: "optim_" + o, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localOptim})
 		// Texel variant: gradients as texels, and read-only texel views of
 		// the parameters and momentum (bindings 6, 7) beside their storage views.
-		register("optim_"+o+"_texel", kernelDef{module: "optim_" + o + "_texel", bindings: []vk.DescKind{S, T, S, S, S, S, T, T}, push: 16, spec: localWideK})
+		register("optim_"+o+"_texel", kernelDef{module: "optim_" + o + "_texel", bindings: []vk.DescKind{S, T, S, S, S, S, T, T}, push: 16, spec: localOptim})
 	}
 	register("optim_norms", kernelDef{module: "optim_norms", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: localWide})
 	register("optim_norms_texel", kernelDef{module: "optim_norms_texel", bindings: []vk.DescKind{T, T, S, S, S, S}, push: 12, spec: localWide})
@@ -121,7 +121,7 @@ func (k *Kernels) optimDispatch(s *vk.Seq, name string, nParams int, push []byte
 		binds[1] = t[0]
 	}
 	p := k.pipe(name)
-	per := int(p.Spec[0]) * wideVec4 * 4
+	per := int(p.Spec[0]) * optimVec4 * 4
 	gx, gy, gz := vk.Grid1D(k.Ctx, ceilDiv(nParams, per)*int(p.Spec[0]), int(p.Spec[0]))
 	s.Dispatch(p, gx, gy, gz, push, binds...)
 }
@@ -189,3 +189,14 @@ func (k *Kernels) SegmentNorms(s *vk.Seq, n, nSegs int, x, segs, out, scratch vk
 	k.dispatch1D(s, norms, nSegs*normChunks, push, xn, xn, segs, scratch, scratch, out)
 	k.dispatch1D(s, "optim_norms_final", nSegs, push, x, x, segs, scratch, scratch, out)
 }
+
+// optimVec4 is how many vec4s of parameters each invocation of the optimizer kernels updates (spec
+// constant 3, K in optim.comp): 16, not the elementwise kernels' wideVec4. A workgroup finds its first
+// segment, reads the hyperparameters and runs the scalar head and tail loops of each segment it
+// touches (on lavapipe an empty loop still takes one masked trip with its loads and stores) once per
+// K*4 floats a lane, so more vec4s a lane spread that over more work: AdamW 39.5-41.0 -> 24.4-26.1 ms
+// and SGD 28.6-29.7 -> 19.1-19.8 over ResNet-18's 11.5 M parameters (bench ops --op "adamw,sgd", K 8:
+// 30.8-31.0 and 20.9-21.4; K 32 and 64 no better than 16; BENCHMARKS.md).
+const optimVec4 = 16
+
+func localOptim(c *vk.Caps) []uint32 { return append(localWide(c), optimVec4) }
