@@ -17,8 +17,9 @@ func init() {
 
 // optimLayout: odd offsets and lengths, excluded segments, a gap and a tail
 // outside every segment, an empty segment, one element, and segments that
-// cross the workgroup ranges of the update (16,384 elements on lavapipe:
-// 256 invocations of optimVec4 vec4s) and of the norms (4,096).
+// cross the update's workgroup ranges (16,384 elements on lavapipe: 256
+// invocations of optimVec4 vec4s) and span more vec4s than the norm pass
+// has partials (1,024 elements: 256 partials of a vec4 each per step).
 const optimN = 40000
 
 var optimSegs = []ref.Segment{

@@ -67,7 +67,7 @@ func startXvfb(t *testing.T) string {
 	// number to fd 3" if the second one fails. So the whole line is read, and the read end stays
 	// open until the server has exited: reading one chunk and dropping r let the garbage collector
 	// close the pipe between the two writes, and the server died under the viewer ("Failed to
-	// open display", seen only in full `make test` runs, where the collector runs more often).
+	// open display", seen only under load: full `make test` runs, CI, three test binaries at once).
 	t.Cleanup(func() { r.Close() }) // registered first, so it runs after the server has been stopped
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
