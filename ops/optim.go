@@ -195,7 +195,7 @@ func (k *Kernels) SegmentNorms(s *vk.Seq, n, nSegs int, x, segs, out, scratch vk
 // segment, reads the hyperparameters and runs the scalar head and tail loops of each segment it
 // touches (on lavapipe an empty loop still takes one masked trip with its loads and stores) once per
 // K*4 floats a lane, so more vec4s a lane spread that over more work: AdamW 39.5-41.0 -> 24.4-26.1 ms
-// and SGD 28.6-29.7 -> 19.1-19.8 over ResNet-18's 11.5 M parameters (bench ops --op "adamw,sgd", K 8:
+// and SGD 28.6-29.7 -> 19.1-20.1 over ResNet-18's 11.5 M parameters (bench ops --op "adamw,sgd", K 8:
 // 30.8-31.0 and 20.9-21.4; K 32 and 64 no better than 16; BENCHMARKS.md).
 const optimVec4 = 16
 
