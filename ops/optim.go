@@ -23,8 +23,13 @@ func init() {
 	for _, o := range []string{"sgd", "lars", "adamw"} {
 		register("optim_"+o, kernelDef{module: "optim_" + o, bindings: []vk.DescKind{S, S, S, S, S, S}, push: 16, spec: localOptim})
 		// Texel variant: gradients as texels, and read-only texel views of
-		// the parameters and momentum (bindings 6, 7) beside their storage views.
-		register("optim_"+o+"_texel", kernelDef{module: "optim_" + o + "_texel", bindings: []vk.DescKind{S, T, S, S, S, S, T, T}, push: 16, spec: localOptim})
+		// the parameters and momentum (bindings 6, 7) beside their storage
+		// views; AdamW's v too (binding 8).
+		binds := []vk.DescKind{S, T, S, S, S, S, T, T}
+		if o == "adamw" {
+			binds = append(binds, T)
+		}
+		register("optim_"+o+"_texel", kernelDef{module: "optim_" + o + "_texel", bindings: binds, push: 16, spec: localOptim})
 	}
 	register("optim_norms", kernelDef{module: "optim_norms", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: localWide})
 	register("optim_norms_texel", kernelDef{module: "optim_norms_texel", bindings: []vk.DescKind{T, T, S, S, S, S}, push: 12, spec: localWide})
@@ -112,12 +117,17 @@ func optimCheck(op string, nParams, nSegs int, segs, hyper vk.Binding, hyperLen 
 
 // optimDispatch records an update kernel over nParams elements. extra is
 // binding 5 (AdamW's v, LARS's scratch; hyper again for SGD). The texel
-// variant also reads params and mom (binds 0 and 2) through texel views.
+// variant also reads params and mom (binds 0 and 2) through texel views,
+// and AdamW's v (bind 5) through a third.
 func (k *Kernels) optimDispatch(s *vk.Seq, name string, nParams int, push []byte, params, grads, mom, segs, hyper, extra vk.Binding) {
 	binds := []vk.Binding{params, grads, mom, segs, hyper, extra}
-	if t, ok := k.texels(nParams, &grads, &params, &mom); ok {
+	views := []*vk.Binding{&grads, &params, &mom}
+	if name == "optim_adamw" {
+		views = append(views, &extra)
+	}
+	if t, ok := k.texels(nParams, views...); ok {
 		name = name + "_texel"
-		binds = append(binds, t[1], t[2])
+		binds = append(binds, t[1:]...)
 		binds[1] = t[0]
 	}
 	p := k.pipe(name)

@@ -38,10 +38,11 @@ func init() {
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_filter_"+f+"_t", kernelDef{module: "conv2d_winograd_filter_" + f + "_t", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
 		if f == "f4" {
-			register("conv2d_winograd_rot", kernelDef{module: "conv2d_winograd_rot", bindings: storage(2), push: 4 * 4, spec: local1D})
+			register("conv2d_winograd_rot", kernelDef{module: "conv2d_winograd_rot", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 4 * 4, spec: local1D})
 		}
-		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
-		register("conv2d_winograd_wgrad_"+f+"_v", kernelDef{module: "conv2d_winograd_wgrad_" + f + "_v", bindings: storage(2), push: 8 * 4, spec: local1D})
+		wgrad := []vk.DescKind{vk.TexelVec4, vk.Storage}
+		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: wgrad, push: 8 * 4, spec: local1D})
+		register("conv2d_winograd_wgrad_"+f+"_v", kernelDef{module: "conv2d_winograd_wgrad_" + f + "_v", bindings: wgrad, push: 8 * 4, spec: local1D})
 	}
 	for _, v := range []string{"nn", "nn16", "nn16_s", "tn", "tn_s"} {
 		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
@@ -136,17 +137,17 @@ func (k *Kernels) winoFilter(s *vk.Seq, op string, w wino, p ref.Conv2D, flip bo
 		panic(fmt.Sprintf("ops.%s: weights exceed the storage-buffer range", op))
 	}
 	rows, cols := w.Ci, w.Co
-	if flip && p.C%4 == 0 && p.K%4 == 0 && woff%4 == 0 {
+	wtb, wtoff, okT := k.operand(wt, 0, 9*p.C*p.K, vk.TexelVec4)
+	if flip && p.C%4 == 0 && p.K%4 == 0 && okT && wtoff%4 == 0 {
 		// Rotate and transpose first (into the GEMM's output space, free until the GEMM), then
 		// transform as a forward filter of K input and C output channels: both passes read along
 		// rows. The transform's own flip runs 2.4-2.8x slower than the forward one (BENCHMARKS.md).
 		rb, roff := k.scratchSpan(op, scratch, w.filterFloats()+w.inFloats(), 9*p.C*p.K, vk.Storage)
-		k.dispatch1D(s, "conv2d_winograd_rot", 9*p.C*p.K/16, vk.Push(p.C, p.K, woff, roff), wb, rb)
+		k.dispatch1D(s, "conv2d_winograd_rot", 9*p.C*p.K/16, vk.Push(p.C, p.K, wtoff, roff), wtb, rb)
 		rt, rtoff, _ := k.operand(scratch, w.filterFloats()+w.inFloats(), 9*p.C*p.K, vk.TexelVec4)
 		k.winoFilterPass(s, w, p.K, p.C, rows, cols, false, rb, roff, rt, rtoff, ub, uoff)
 		return
 	}
-	wtb, wtoff, _ := k.operand(wt, 0, 9*p.C*p.K, vk.TexelVec4)
 	k.winoFilterPass(s, w, p.C, p.K, rows, cols, flip, wb, woff, wtb, wtoff, ub, uoff)
 }
 
@@ -344,7 +345,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, T*w.Ci, T*w.Co, w.Ci*w.Co,
 			voff, zoff, soff, 0, 0, w.xis, c, rows, w.xis*w.Ci*w.Co, n0 > 0), vb, zb, sb)
 	}
-	sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
+	sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.TexelVec4)
 	db, doff, ok := k.operand(dw, 0, 9*p.C*p.K, vk.Storage)
 	if !ok {
 		panic("ops.Conv2DBackwardWeightWinograd: dw exceeds the storage-buffer range")

@@ -20,7 +20,9 @@ layout(push_constant) uniform Push {
 	uint inOff, outOff;
 } p;
 
-layout(std430, set = 0, binding = 0) readonly buffer S { vec4 s[]; };     // (chunks, ALPHA*ALPHA, Cp, Kp / 4)
+// The partials arrive as RGBA32F texels: lavapipe loads a storage buffer lane by lane (a loop over the
+// lanes per load), a texel buffer with one gather.
+layout(set = 0, binding = 0) uniform samplerBuffer S; // (chunks, ALPHA*ALPHA, Cp, Kp / 4)
 #ifdef VEC4OUT
 // The _v variants store vec4s (K % 4 == 0 and an output offset that is a multiple of 4): lavapipe
 // stores lane by lane, so fewer stores are faster.
@@ -39,8 +41,8 @@ void main() {
 	[[unroll]] for (uint b = 0; b < ALPHA; b++) {
 		vec4 col[ALPHA], g[3];
 		[[unroll]] for (uint a = 0; a < ALPHA; a++) {
-			vec4 sum = s[base + (a * ALPHA + b) * xs];
-			for (uint z = 1; z < p.chunks; z++) sum += s[base + z * zs + (a * ALPHA + b) * xs];
+			vec4 sum = texelFetch(S, int(base + (a * ALPHA + b) * xs));
+			for (uint z = 1; z < p.chunks; z++) sum += texelFetch(S, int(base + z * zs + (a * ALPHA + b) * xs));
 			col[a] = sum;
 		}
 		wino_dfilter(col, g);

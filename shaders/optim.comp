@@ -8,8 +8,8 @@
 // Hyperparameters come from the hyper buffer (see ops.SGDHyper,
 // ops.LARSHyper, ops.AdamWHyper), so a recorded step replays with new values.
 // With -DTEXEL the gradients, and the parameters and momentum through
-// second read-only views (bindings 6 and 7), are read as texels; every
-// element is read and then written by one invocation only.
+// second read-only views (bindings 6 and 7; AdamW's v: 8), are read as texels;
+// every element is read and then written by one invocation only.
 #version 450
 #include "common.glsl"
 #include "load.glsl"
@@ -51,6 +51,17 @@ INPUT4(7, mt)
 #define W4(i) w4[i]
 #define M1(i) m1[i]
 #define M4(i) m4[i]
+#endif
+#if defined(TEXEL) && defined(ADAMW)
+// AdamW's v through a read-only texel view too (binding 8): read from its storage view, v was the
+// update's one storage-buffer load, a per-lane loop on lavapipe, and the kernel took 140-149 ms
+// instead of 87-99 on a Zen 3 EPYC (11.5 M parameters; BENCHMARKS.md, 2026-11-30 late).
+INPUT4(8, vt)
+#define V1(i) LOAD1(vt, i)
+#define V4(i) LOAD(vt, i)
+#elif defined(ADAMW)
+#define V1(i) v1[i]
+#define V4(i) v4[i]
 #endif
 #define G1(i) LOAD1(grads, i)
 #define G4(i) LOAD(grads, i)
@@ -94,7 +105,7 @@ INPUT4(7, mt)
 		T w = W##S(i), g = G##S(i);                                             \
 		if (!ex) w *= decay;                                                    \
 		T m = b1 * M##S(i) + omb1 * g;                                          \
-		T v = b2 * v##S[i] + omb2 * g * g;                                      \
+		T v = b2 * V##S(i) + omb2 * g * g;                                      \
 		m##S[i] = m;                                                            \
 		v##S[i] = v;                                                            \
 		w##S[i] = w - step_size * m / (sqrt(v) / bc2sqrt + eps);                \

@@ -39,8 +39,11 @@ var mutants = []Mutant{
 	{Name: "adamw-drops-eps", File: "shaders/optim.comp",
 		Old: "(sqrt(v) / bc2sqrt + eps)", New: "(sqrt(v) / bc2sqrt)",
 		Pkg: "./ops", Run: "TestOps/adamw/"},
+	{Name: "adamw-v-view-reads-momentum", File: "ops/optim.go",
+		Old: "views = append(views, &extra)", New: "views = append(views, &mom)",
+		Pkg: "./ops", Run: "TestOps/adamw/"},
 	{Name: "adamw-v-grad-not-squared", File: "shaders/optim.comp",
-		Old: "T v = b2 * v##S[i] + omb2 * g * g;", New: "T v = b2 * v##S[i] + omb2 * g;",
+		Old: "T v = b2 * V##S(i) + omb2 * g * g;", New: "T v = b2 * V##S(i) + omb2 * g;",
 		Pkg: "./ops", Run: "TestOps/adamw/"},
 	{Name: "adamw-bias-correction-not-sqrt", File: "ops/optim.go",
 		Old: "float32(math.Sqrt(bc2))", New: "float32(bc2)",
@@ -139,6 +142,13 @@ var mutants = []Mutant{
 		Old: `b.conv(pre+".conv2", y, planes, 3, stride, 1, planes)`, New: `b.conv(pre+".conv2", y, planes, 3, 1, 1, planes)`,
 		Pkg: "./model", Run: "TestActivationShapes"},
 
+	// The texel views of the filter rotation and the grad-weight partials.
+	{Name: "winograd-rot-texel-offset", File: "ops/winograd.go",
+		Old: "vk.Push(p.C, p.K, wtoff, roff), wtb, rb)", New: "vk.Push(p.C, p.K, wtoff+4, roff), wtb, rb)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_data/"},
+	{Name: "winograd-wgrad-texel-offset", File: "ops/winograd.go",
+		Old: "w.xis*w.Ci*w.Co, soff, doff), sb, db)", New: "w.xis*w.Ci*w.Co, soff+4, doff), sb, db)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
 	// The GEMMs' subgroup-shuffle forms (conv2d_winograd_gemm.comp's _s variants, taken on lavapipe).
 	{Name: "gemm-share-nn-b-wrong-lane", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2));", New: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk % 2));",
