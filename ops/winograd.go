@@ -33,7 +33,11 @@ func init() {
 			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 11 * 4, spec: local1D})
 		}
 		for _, v := range []string{"", "_s", "_add", "_s_add"} {
-			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 10 * 4, spec: local1D})
+			binds := []vk.DescKind{vk.TexelVec4, vk.Storage}
+			if v == "_add" {
+				binds = append(binds, vk.TexelVec4) // y read through a texel view
+			}
+			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: binds, push: 11 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_filter_"+f+"_t", kernelDef{module: "conv2d_winograd_filter_" + f + "_t", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
@@ -230,13 +234,23 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		if !ok {
 			panic("ops.Winograd: output exceeds the storage-buffer range; split the batch")
 		}
-		if w.Cout%4 != 0 || yoff%4 != 0 {
+		binds := []vk.Binding{mb, yb}
+		ytoff := 0
+		vec4 := w.Cout%4 == 0 && yoff%4 == 0
+		if vec4 && add {
+			// The vec4 _add reads y through a texel view (conv2d_winograd_out.comp).
+			yt, o, ok := k.operand(y, n0*out, n*out, vk.TexelVec4)
+			vec4 = ok && o%4 == 0
+			binds, ytoff = append(binds, yt), o
+		}
+		if !vec4 {
 			name += "_s"
+			binds = binds[:2]
 		}
 		if add {
 			name += "_add"
 		}
-		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff), mb, yb)
+		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff, ytoff), binds...)
 	}
 }
 

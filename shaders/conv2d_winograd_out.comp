@@ -21,15 +21,22 @@ layout(push_constant) uniform Push {
 	uint Kp;       // channels per tile row in m
 	uint xiStride; // floats between frequencies in m
 	uint inOff, outOff;
+	uint yTexOff;  // ACCUM without SCALAR: y's first float in the texel view YT
 } p;
 
 layout(set = 0, binding = 0) uniform samplerBuffer Mw; // RGBA32F (ALPHA*ALPHA, T, Kp / 4)
 // ACCUM (the _add variants): y is added to what the buffer holds (backward data's second gradient
 // contribution); a variant of its own so the plain kernel stays write-only (see conv2d_bwd_data_cpu.comp).
-#ifdef ACCUM
+// The vec4 _add variants read what y holds through a texel view of it (binding 2): lavapipe loads a
+// storage buffer lane by lane, a texel buffer with one gather. Each element is read, then written, by
+// one invocation only.
+#if defined(ACCUM) && defined(SCALAR)
 #define YACCESS
 #else
 #define YACCESS writeonly
+#endif
+#if defined(ACCUM) && !defined(SCALAR)
+layout(set = 0, binding = 2) uniform samplerBuffer YT; // RGBA32F view of y, read-only
 #endif
 // SCALAR: any K and offset; else K % 4 == 0 and outOff % 4 == 0.
 #ifdef SCALAR
@@ -73,7 +80,7 @@ void main() {
 				}
 #else
 #ifdef ACCUM
-			y[e / 4] += r[b];
+			y[e / 4] = texelFetch(YT, int((e - p.outOff + p.yTexOff) / 4)) + r[b];
 #else
 			y[e / 4] = r[b];
 #endif

@@ -21,7 +21,7 @@ var sourceHashes = map[string]string{
 	"conv2d_winograd_filter.comp": "2b3709ee50cc4012b9735167de2962fbc5ee97fa0ee820677ce591aa27136f90",
 	"conv2d_winograd_gemm.comp":   "4012ec2894bb826d65ae2d2d46ae841b60b16232fbf147e980d768430c75fc53",
 	"conv2d_winograd_in.comp":     "3dee94a67de6c232317f13078b02766a31447f59bdcad3d79441d242ba7bf6bb",
-	"conv2d_winograd_out.comp":    "a9a76553d8056e3e5411936678e9edfa24ab06ecbe0ea20d03135e21c4d28c0b",
+	"conv2d_winograd_out.comp":    "2eaa197b4fa4663caab93b0e2f4e35f6ddac34224b11e453efeb241edd816c21",
 	"conv2d_winograd_rot.comp":    "4e6b004bc6da51a1f74c8c6b30cf663b1b16948f421c8ea07c3f589bcb4dd6d2",
 	"conv2d_winograd_wgrad.comp":  "72d9c6e8c6adb3de24d4ac2b6538a374f22c94ed28209b692d65b1c0c7201628",
 	"gemm_cpu.comp":               "fd083275d6a1eae6b7cd68b9e12085f846b44b08a3493458dc773cb46191ea14",

@@ -142,13 +142,16 @@ var mutants = []Mutant{
 		Old: `b.conv(pre+".conv2", y, planes, 3, stride, 1, planes)`, New: `b.conv(pre+".conv2", y, planes, 3, 1, 1, planes)`,
 		Pkg: "./model", Run: "TestActivationShapes"},
 
-	// The texel views of the filter rotation and the grad-weight partials.
+	// The texel views of the filter rotation, the grad-weight partials and the output's _add.
 	{Name: "winograd-rot-texel-offset", File: "ops/winograd.go",
 		Old: "vk.Push(p.C, p.K, wtoff, roff), wtb, rb)", New: "vk.Push(p.C, p.K, wtoff+4, roff), wtb, rb)",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_data/"},
 	{Name: "winograd-wgrad-texel-offset", File: "ops/winograd.go",
 		Old: "w.xis*w.Ci*w.Co, soff, doff), sb, db)", New: "w.xis*w.Ci*w.Co, soff+4, doff), sb, db)",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "winograd-out-add-texel-offset", File: "ops/winograd.go",
+		Old: "T*w.Co, moff, yoff, ytoff), binds...)", New: "T*w.Co, moff, yoff, ytoff+4), binds...)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_data_add/"},
 	// The GEMMs' subgroup-shuffle forms (conv2d_winograd_gemm.comp's _s variants, taken on lavapipe).
 	{Name: "gemm-share-nn-b-wrong-lane", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2));", New: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk % 2));",
@@ -271,7 +274,7 @@ var mutants = []Mutant{
 		Old: "dx[row + j] += acc[i][j];", New: "dx[row + j] = acc[i][j];",
 		Pkg: "./ops", Run: "TestOps/conv2d_(auto_)?bwd_data_add/"},
 	{Name: "winograd-out-add-overwrites", File: "shaders/conv2d_winograd_out.comp",
-		Old: "y[e / 4] += r[b];", New: "y[e / 4] = r[b];",
+		Old: "y[e / 4] = texelFetch(YT, int((e - p.outOff + p.yTexOff) / 4)) + r[b];", New: "y[e / 4] = r[b];",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_data_add/"},
 	{Name: "model-second-contribution-overwrites", File: "model/device.go",
 		Old: "\t\t\t\tif written[l.In] {\n", New: "\t\t\t\tif false {\n",
