@@ -116,6 +116,8 @@ run selftest 60 ./vkclr selftest
 run "bench ops" 60 ./vkclr bench ops --variant gpu --json
 run "bench step w64 b64" 60 ./vkclr bench step --arch resnet18 --width 64 --batch-size 64 --json
 run "bench step w16 b256" 60 ./vkclr bench step --arch resnet18 --width 16 --batch-size 256 --json
+# A batch sized for a GPU (SimCLR's CIFAR-10 runs use 2x256 and up): 2x64 leaves much of a GPU idle.
+run "bench step w64 b256" 60 ./vkclr bench step --arch resnet18 --width 64 --batch-size 256 --json
 
 # The tests open the device with VK_LAYER_KHRONOS_validation on: the layer from debs/.
 tenv=(env "VK_LAYER_PATH=$vl/usr/share/vulkan/explicit_layer.d"
@@ -133,6 +135,7 @@ if [ "$left" -ge 5 ] && timeout "$left" python3 -c 'import torch; assert torch.c
 		run "torch w64 b64 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 64 --batch-size 64 --steps 20 --warmup 5 --json
 		run "torch w16 b256 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 16 --batch-size 256 --steps 20 --warmup 5 --json
 	done
+	run "torch w64 b256 tf32 off" 45 python3 torch_step.py --device cuda --tf32 off --width 64 --batch-size 256 --steps 20 --warmup 5 --json
 else
 	log "=== torch: SKIPPED (budget spent, or python3 -c 'import torch; assert torch.cuda.is_available()' failed)"
 	summary="$summary$(printf '%-22s %-18s %s' "torch" "skipped" "-")"$'\n'
