@@ -3,8 +3,9 @@
 # x86-64 machine with a GPU, no network and no Go:
 #   vkclr                       the command (go build ./cmd/vkclr)
 #   ops.test vk.test model.test the test binaries (go test -c)
-#   debs/                       Debian 12's libvulkan1 (the loader) and vulkan-validationlayers
-#                               (the tests run with VK_LAYER_KHRONOS_validation on)
+#   debs/                       Debian 12's libvulkan1 (the loader), vulkan-validationlayers
+#                               (the tests run with VK_LAYER_KHRONOS_validation on) and glvnd's
+#                               libraries (libglvnd0 ...), which NVIDIA's Vulkan driver loads
 #   torch_step.py               the PyTorch step for comparison
 #   run.sh                      the check itself; run it from inside the folder
 #   MANIFEST                    commit, go version, build time, sha256 of each file
@@ -41,7 +42,9 @@ command -v apt-get >/dev/null 2>&1 || fail "apt-get not found: fetch libvulkan1 
 lists=${TMPDIR:-/tmp}/vkclr-apt-amd64
 mkdir -p "$lists/partial"
 o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists -oAPT::Sandbox::User=root"
-debs="libvulkan1 vulkan-validationlayers"
+# libglvnd0 and friends: NVIDIA's Vulkan driver (libGLX_nvidia.so.0) needs glvnd's libGLdispatch, and
+# a CUDA-only image has none (then the loader answers VK_ERROR_INCOMPATIBLE_DRIVER).
+debs="libvulkan1 vulkan-validationlayers libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2"
 say "apt-get download $debs"
 # shellcheck disable=SC2086
 if ! (cd "$out/debs" && apt-get $o download $debs) >/dev/null 2>&1; then

@@ -9,7 +9,7 @@
 # it lands in one file: $OUT/report.txt, or ./report.txt when OUT is unset.
 #
 # Environment: BUDGET_S (the whole run's time budget in seconds, default 480), OUT, FORCE_LOADER=1
-# (unpack debs/libvulkan1 into / even if a loader is present).
+# (unpack debs/libvulkan1 and glvnd's debs into / even if present), SKIP_TORCH=1 (no PyTorch steps).
 set -u
 cd "$(dirname "$0")" || exit 1
 here=$(pwd)
@@ -77,6 +77,18 @@ else
 	done
 fi
 
+# glvnd (libGLdispatch.so.0 and the libGL/libEGL dispatchers): NVIDIA's Vulkan driver is
+# libGLX_nvidia.so.0, which links libGLdispatch; without it the loader cannot open the driver and
+# vkCreateInstance answers VK_ERROR_INCOMPATIBLE_DRIVER. Into / (as the loader), only if missing.
+if ldconfig -p 2>/dev/null | grep -q 'libGLdispatch\.so\.0 ' && [ "${FORCE_LOADER:-0}" != 1 ]; then
+	log "glvnd: already installed"
+else
+	for f in debs/libglvnd0_*.deb debs/libgl1_*.deb debs/libglx0_*.deb debs/libegl1_*.deb debs/libopengl0_*.deb debs/libgles2_*.deb; do
+		[ -f "$f" ] || { log "glvnd: no $f in the bundle"; continue; }
+		if dpkg -x "$f" / && ldconfig; then log "glvnd: unpacked $f into /"; else log "glvnd: unpacking $f FAILED"; fi
+	done
+fi
+
 # The validation layer for the tests: unpacked inside the bundle, never into /.
 vl="$here/vl"
 for f in debs/vulkan-validationlayers_*.deb; do
@@ -102,7 +114,14 @@ else
 		if has_gpu; then
 			log "driver: VK_DRIVER_FILES=$icd"
 		else
-			log "driver: $icd finds no GPU either; back to the default"
+			log "driver: $icd finds no GPU either; back to the default. The loader says why:"
+			lib=$(sed -n 's/.*"library_path" *: *"\([^"]*\)".*/\1/p' "$icd" | head -1)
+			{
+				echo "--- $icd"; cat "$icd"
+				[ -n "$lib" ] && { echo "--- ldd $lib"; ldd "$lib" 2>&1 || ldd "$(ldconfig -p | grep -F "$lib" | head -1 | sed 's/.*=> //')" 2>&1; }
+				echo "--- VK_LOADER_DEBUG=error,warn,driver ./vkclr devices"
+				VK_LOADER_DEBUG=error,warn,driver timeout 30 ./vkclr devices 2>&1 | tail -40
+			} >>"$report"
 			unset VK_DRIVER_FILES VK_ICD_FILENAMES
 		fi
 	else
@@ -129,7 +148,9 @@ run "model.test" 60 "${tenv[@]}" ./model.test -test.v
 
 left=$((budget - $(elapsed)))
 [ "$left" -gt 60 ] && left=60
-if [ "$left" -ge 5 ] && timeout "$left" python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
+if [ "${SKIP_TORCH:-0}" = 1 ]; then
+	log "=== torch: SKIPPED (SKIP_TORCH=1)"
+elif [ "$left" -ge 5 ] && timeout "$left" python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
 	export PYTHONUNBUFFERED=1
 	for tf in off on; do
 		run "torch w64 b64 tf32 $tf" 45 python3 torch_step.py --device cuda --tf32 $tf --width 64 --batch-size 64 --steps 20 --warmup 5 --json
