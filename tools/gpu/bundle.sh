@@ -44,7 +44,10 @@ mkdir -p "$lists/partial"
 o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists -oAPT::Sandbox::User=root"
 # libglvnd0 and friends: NVIDIA's Vulkan driver (libGLX_nvidia.so.0) needs glvnd's libGLdispatch, and
 # a CUDA-only image has none (then the loader answers VK_ERROR_INCOMPATIBLE_DRIVER).
-debs="libvulkan1 vulkan-validationlayers libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2"
+# libx11-6 and its own needs: libglx0 and NVIDIA's GLX library link libX11/libXext; run.sh unpacks
+# them inside the bundle (never into /), and only where the machine has no libX11.
+debs="libvulkan1 vulkan-validationlayers libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2
+libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0"
 say "apt-get download $debs"
 # shellcheck disable=SC2086
 if ! (cd "$out/debs" && apt-get $o download $debs) >/dev/null 2>&1; then

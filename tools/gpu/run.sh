@@ -89,6 +89,19 @@ else
 	done
 fi
 
+# libX11 and its needs, inside the bundle and on LD_LIBRARY_PATH, only if the machine lacks it.
+if ldconfig -p 2>/dev/null | grep -q 'libX11\.so\.6 '; then
+	log "libX11: already installed"
+else
+	x11="$here/x11"
+	rm -rf "$x11" && mkdir -p "$x11"
+	for f in debs/libx11-6_*.deb debs/libxext6_*.deb debs/libxcb1_*.deb debs/libxau6_*.deb debs/libxdmcp6_*.deb debs/libbsd0_*.deb debs/libmd0_*.deb; do
+		[ -f "$f" ] && dpkg -x "$f" "$x11"
+	done
+	export LD_LIBRARY_PATH="$x11/usr/lib/x86_64-linux-gnu:$x11/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	log "libX11: none installed; unpacked the bundle's into $x11 (on LD_LIBRARY_PATH)"
+fi
+
 # The validation layer for the tests: unpacked inside the bundle, never into /.
 vl="$here/vl"
 for f in debs/vulkan-validationlayers_*.deb; do
