@@ -6,6 +6,7 @@ package ops
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/vkclr/vkclr/ops/ref"
 	"github.com/vkclr/vkclr/vk"
@@ -31,6 +32,24 @@ func init() {
 	}
 	register("batchnorm_final", kernelDef{module: "batchnorm_final", bindings: []vk.DescKind{S, S, S, S, S}, push: 24, spec: local1D})
 	register("batchnorm_final_bwd", kernelDef{module: "batchnorm_final_bwd", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
+	register("batchnorm_final_wg", kernelDef{module: "batchnorm_final_wg", bindings: []vk.DescKind{S, S, S, S, S}, push: 24, spec: local1D})
+	register("batchnorm_final_wg_bwd", kernelDef{module: "batchnorm_final_wg_bwd", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
+}
+
+// bnFinal records the fold of the per-chunk partials into each channel's statistics (name
+// "batchnorm_final") or backward sums ("batchnorm_final_bwd"), for C channels. The cpu variant
+// gives a channel one invocation that walks its chunks in order; the gpu variant gives it a
+// workgroup (batchnorm_final_wg.comp), since a GPU left with C threads walking thousands of chunks
+// spent up to 30% of a training step there.
+func (k *Kernels) bnFinal(s *vk.Seq, name string, C int, push []byte, binds ...vk.Binding) {
+	if k.Variant != "gpu" {
+		k.dispatch1D(s, name, C, push, binds...)
+		return
+	}
+	wg := strings.Replace(name, "batchnorm_final", "batchnorm_final_wg", 1)
+	p := k.pipe(wg)
+	gx, gy, gz := vk.Grid1D(k.Ctx, C*int(p.Spec[0]), int(p.Spec[0]))
+	s.Dispatch(p, gx, gy, gz, push, binds...)
 }
 
 // BNOpts are a batchnorm's fused extras.
@@ -177,7 +196,7 @@ func (k *Kernels) BatchNormForwardTrain(s *vk.Seq, p ref.BatchNorm, o BNOpts, x,
 		}
 		k.dispatch1D(s, "batchnorm_stats"+v, n, vk.Push(q.M, cg, R), xp, pp)
 	})
-	k.dispatch1D(s, "batchnorm_final", p.C, vk.Push(p.M, p.C, R, p.Eps, p.Momentum, running), partial, mean, istd, runMean, runVar)
+	k.bnFinal(s, "batchnorm_final", p.C, vk.Push(p.M, p.C, R, p.Eps, p.Momentum, running), partial, mean, istd, runMean, runVar)
 	k.bnPieces(p, R, func(q ref.BatchNorm, r0, c0 int, whole bool) {
 		if r0 > 0 {
 			s.NoBarrier()
@@ -257,7 +276,7 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 		}
 		k.dispatch1D(s, "batchnorm_bwd"+relu+v, n, vk.Push(q.M, cg, R), xp, yp, dyp, mean, istd, pp)
 	})
-	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(p.M, p.C, R), partial, gamma, mean, istd, dgamma, dbeta)
+	k.bnFinal(s, "batchnorm_final_bwd", p.C, vk.Push(p.M, p.C, R), partial, gamma, mean, istd, dgamma, dbeta)
 	// (the final pass leaves its per-channel results in partial's first 4*C floats)
 	k.bnPieces(p, R, func(q ref.BatchNorm, r0, _ int, whole bool) {
 		xp, yp, dyp, dxp := rows(q, r0, whole)

@@ -53,8 +53,13 @@ func batchnormCases() []Case {
 		dy := Randn(p.M*p.C, seed+5)
 		tol := fwdTol
 		if sh.mean >= 10 {
-			// The mean of |x| ~ 100 carries float32 rounding of 100*6e-8 into x-mean.
-			tol = Tol{Atol: 2e-4, Rtol: 2e-5, Nerr: 2e-5, Why: "float32 statistics of values near 100: x-mean inherits ~1e-5 absolute error"}
+			// The mean of |x| ~ 100 carries float32 rounding into x-mean: the cpu kernels' Welford walks
+			// chunks of 256 rows, and each update rounds the running mean near 100 by up to half an ulp
+			// (3.8e-6, 2.2e-6 rms); those roundings add as a random walk, about 16 x 2.2e-6 = 3.5e-5 rms,
+			// and y = gamma*(x-mean)*istd + beta (|y| ~ 1) carries it whole. Measured: under 2e-5 on
+			// lavapipe, 2.27e-5 on an NVIDIA H200 (its compiler fuses multiply-adds). A float32 one-pass
+			// E[x^2]-E[x]^2 over these rows puts 0.6e-3 to 3.8e-3 into y (numpy, eight draws): 12-76 times this.
+			tol = Tol{Atol: 2e-4, Rtol: 2e-5, Nerr: 5e-5, Why: "float32 statistics of values near 100: x-mean inherits a random walk of half-ulp roundings, ~3.5e-5 rms"}
 		}
 		// dgamma and dbeta are sums of M terms of size ~1 (magnitude ~sqrt(M)),
 		// rounded along chunks of rows and then two levels of chunks.

@@ -44,7 +44,7 @@ func (k *Kernels) BatchNormFoldCombined(s *vk.Seq, p ref.BatchNorm, total int, p
 	for _, b := range []vk.Binding{mean, istd, runMean, runVar} {
 		need(op, "statistics", b, p.C)
 	}
-	k.dispatch1D(s, "batchnorm_final", p.C, vk.Push(total, p.C, total, p.Eps, p.Momentum, true), partial, mean, istd, runMean, runVar)
+	k.bnFinal(s, "batchnorm_final", p.C, vk.Push(total, p.C, total, p.Eps, p.Momentum, true), partial, mean, istd, runMean, runVar)
 }
 
 // BatchNormApply records y = gamma*(x-mean)*istd + beta (then ReLU with o.ReLU).
@@ -82,7 +82,7 @@ func (k *Kernels) BatchNormBackwardFoldCombined(s *vk.Seq, p ref.BatchNorm, tota
 	const op = "BatchNormBackwardFoldCombined"
 	k.bnCheck(op, p)
 	partial = needHead(op, "partial", partial, 4*p.C)
-	k.dispatch1D(s, "batchnorm_final_bwd", p.C, vk.Push(total, p.C, total), partial, gamma, mean, istd, dgamma, dbeta)
+	k.bnFinal(s, "batchnorm_final_bwd", p.C, vk.Push(total, p.C, total), partial, gamma, mean, istd, dgamma, dbeta)
 }
 
 // BatchNormBackwardApply records dx from the coefficients the fold left in partial.

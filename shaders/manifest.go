@@ -9,6 +9,7 @@ var sourceHashes = map[string]string{
 	"batchnorm_apply.comp":        "a8c2dc63ace6929268d4d2f77e04c20a6fbd104dcfda96adc7d8796b439ce37d",
 	"batchnorm_bwd.comp":          "86f20a1c8a45587b710142b679d4edb55ce286b937a07a24c29ade98b6ed44b3",
 	"batchnorm_final.comp":        "96d077f8dac06a8f73d40b5de3fe862c8cd9b047ae65da2d7c6ec6c129f43b91",
+	"batchnorm_final_wg.comp":     "1e242bc15990d6ce45c5770dcedc9822e45d5a7fbbd463ec6e3cc7d6725dfc7a",
 	"batchnorm_stats.comp":        "41654a3c0d8008550f015e665a913a9f6724693607983218294b98bb779967a2",
 	"colsum.comp":                 "42bd6d96d00ffe174bee727f52e9e757b662549b785d6b76e14ea8c4d5edf9ac",
 	"conv2d_bwd_data_cpu.comp":    "c330470f4cfb279cdd349618a068a3d24cde0ae90bb3236902075f1278abb433",

@@ -35,10 +35,13 @@ type OpShare struct {
 }
 
 // BenchStep times full training steps (both views, encoder, head, NT-Xent,
-// backward, optimizer) on synthetic data already on the device: steps
-// untimed replays give the wall time, then one replay with timestamps the
+// backward, optimizer) on synthetic data already on the device: warmup
+// untimed replays (at least one: the first compiles pipelines and warms
+// caches; a GPU also needs time to raise its clocks from idle), then steps
+// timed replays give the wall time, then one replay with timestamps the
 // per-op table.
-func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
+func BenchStep(s *Session, cfg Config, warmup, steps int) (*StepBench, error) {
+	warmup = max(warmup, 1)
 	s.Ctx.ResetPeak()
 	t, err := NewTrainer(s, cfg, nil)
 	if err != nil {
@@ -63,12 +66,12 @@ func BenchStep(s *Session, cfg Config, steps int) (*StepBench, error) {
 	plain := t.record(0, false)
 	defer plain.Close()
 	var wall []float64
-	for i := 0; i < steps+1; i++ { // the first run compiles pipelines and warms caches
+	for i := 0; i < warmup+steps; i++ {
 		t0 := time.Now()
 		if err := plain.Run(); err != nil {
 			return nil, err
 		}
-		if i > 0 {
+		if i >= warmup {
 			wall = append(wall, float64(time.Since(t0).Nanoseconds())/1e6)
 		}
 	}

@@ -19,7 +19,7 @@ func TestBenchStepTables(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := BenchStep(s, cfg, 1)
+	b, err := BenchStep(s, cfg, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func benchStep(args []string) error {
 	cfg.Out, cfg.Data = "-", "synthetic"
 	cfg.Optimizer = "sgd"
 	cfg.Model.ProjHidden = 512
-	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--kernels] [--json]")
+	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--steps S] [--warmup N] [--kernels] [--json]")
 	fs.StringVar(&cfg.Model.Arch, "arch", cfg.Model.Arch, "resnet18, resnet34, resnet50")
 	fs.IntVar(&cfg.Model.Width, "width", cfg.Model.Width, "base channels")
 	fs.StringVar(&cfg.Model.Stem, "stem", cfg.Model.Stem, "cifar or imagenet")
@@ -30,7 +30,8 @@ func benchStep(args []string) error {
 	fs.IntVar(&cfg.BatchSize, "batch-size", 64, "images per view (the step runs 2x this many)")
 	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "sgd, lars or adamw")
 	fs.StringVar(&cfg.Device, "device", "", "Vulkan device: index or name substring")
-	steps := fs.Int("steps", 5, "timed steps (after one warm-up)")
+	steps := fs.Int("steps", 5, "timed steps")
+	warmup := fs.Int("warmup", 1, "untimed steps first (the first compiles pipelines; a GPU needs some to raise its clocks)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	kernels := fs.Bool("kernels", false, "also list the device time by kernel")
 	if err := parseFlags(fs, args); err != nil {
@@ -43,12 +44,15 @@ func benchStep(args []string) error {
 	if *steps < 1 {
 		return usagef("--steps must be positive")
 	}
+	if *warmup < 1 {
+		return usagef("--warmup must be at least 1 (the first step compiles pipelines)")
+	}
 	s, err := train.OpenSession(cfg.Device, vk.ValidationFromEnv())
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	b, err := train.BenchStep(s, cfg, *steps)
+	b, err := train.BenchStep(s, cfg, *warmup, *steps)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@
 #                               (the tests run with VK_LAYER_KHRONOS_validation on) and glvnd's
 #                               libraries (libglvnd0 ...), which NVIDIA's Vulkan driver loads
 #   torch_step.py               the PyTorch step for comparison
+#   testdata/                   model/testdata, which model.test reads from the working directory
 #   run.sh                      the check itself; run it from inside the folder
 #   MANIFEST                    commit, go version, build time, sha256 of each file
 # Run from anywhere in the repository; it needs Go and apt-get. Exits non-zero,
@@ -61,6 +62,9 @@ for d in $debs; do
 done
 
 cp tools/bench/torch_step.py tools/gpu/run.sh "$out/"
+# The test binaries read their package's testdata/ from the working directory, the bundle's.
+mkdir -p "$out/testdata"
+cp model/testdata/* "$out/testdata/" || fail "copy model/testdata"
 chmod +x "$out/run.sh" "$out/torch_step.py"
 
 {
