@@ -15,6 +15,11 @@ func init() {
 		register(op+"_cpu_v4", kernelDef{module: op + "_cpu_v4", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
+		if op != "conv2d_bwd_weight" {
+			// The same kernel specialized to narrow blocks (gpuLocalNarrow, gpuConvPipe).
+			register(op+"_gpu_n32", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocalNarrow(32)})
+			register(op+"_gpu_n64", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocalNarrow(64)})
+		}
 	}
 	// Backward data's 32x16 tile (v4t), and its _add variants: adding to the gradient dx holds (accumulate).
 	for _, v := range []string{"v4t", "v4_add", "v4t_add", "s_add"} {
@@ -136,7 +141,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 	if !ok0 || !ok1 {
 		panic(fmt.Sprintf("ops.%s: inputs exceed the device's storage-buffer range; split the batch", base))
 	}
-	pipe := k.pipe(base + "_gpu")
+	pipe := k.gpuConvPipe(base, cols)
 	bm, bn, nt := gpuBlock(pipe)
 	cp.groupsPerChunk = ceilDiv(M, bm) * ceilDiv(cols, bn)
 	cp.off[0], cp.off[1] = o0, o1

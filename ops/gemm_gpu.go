@@ -23,6 +23,51 @@ func gpuLocal(c *vk.Caps) []uint32 {
 	return []uint32{wx, wy, 1, bk, tm, tn}
 }
 
+// gpuLocalNarrow is gpuLocal for outputs of at most bn columns (32 or 64): a convolution of 16-64
+// channels filled 16-64 of the 128 columns of gpuLocal's block, so most of a GPU's lanes multiplied
+// zeros (an H200 ran width 16's step at 3.2 TFLOP/s, BENCHMARKS.md "NVIDIA H200"). 256 threads as
+// there, 8 x 4 outputs each: 256 x 32 (8 x 32 threads) or 128 x 64 (16 x 16). BK as gpuLocal picks
+// it, and 8 where 16 would give a thread more than two A loads a step: 256 x 32 at BK 16 takes four
+// (and 36 KiB of shared memory, more than lavapipe's 32, whose limit alone gives BK 8 there), a form
+// no test here can run, so it is not built (the H200 timed it, 2026-11-30, but ran no test of it). Devices without 256 invocations, or
+// 32 in y, get gpuLocal's block (narrowOK).
+func gpuLocalNarrow(bn uint32) func(c *vk.Caps) []uint32 {
+	return func(c *vk.Caps) []uint32 {
+		if !narrowOK(c) {
+			return gpuLocal(c)
+		}
+		const tm, tn = 8, 4
+		wx := bn / tn
+		wy := 256 / wx
+		bk := uint32(16)
+		if 8*bk*(tm*wy+tn*wx) > c.SharedMemory || tm*wy*bk/4 > 2*wx*wy {
+			bk = 8
+		}
+		return []uint32{wx, wy, 1, bk, tm, tn}
+	}
+}
+
+// narrowOK reports whether the device takes gpuLocalNarrow's 256-thread workgroups, 32 high.
+func narrowOK(c *vk.Caps) bool {
+	return c.MaxWorkgroupInvoc >= 256 && c.MaxWorkgroupSize[0] >= 16 && c.MaxWorkgroupSize[1] >= 32
+}
+
+// gpuConvPipe is the gpu-variant kernel base + "_gpu" for an output of cols columns: the narrow
+// blocks where cols fits one (forward and backward data only; grad weight's blocks also set its
+// split, conv2d.go), unless the environment sets VKCLR_GPU_NARROW=0 (the 128 x 128 block for
+// every shape, to compare the two).
+func (k *Kernels) gpuConvPipe(base string, cols int) *vk.Pipeline {
+	if base != "conv2d_bwd_weight" && !k.Square {
+		switch {
+		case cols <= 32:
+			return k.pipe(base + "_gpu_n32")
+		case cols <= 64:
+			return k.pipe(base + "_gpu_n64")
+		}
+	}
+	return k.pipe(base + "_gpu")
+}
+
 // gpuBlock is the block of C one workgroup of a gpu-variant kernel computes.
 func gpuBlock(p *vk.Pipeline) (bm, bn, threads int) {
 	return int(p.Spec[4] * p.Spec[1]), int(p.Spec[5] * p.Spec[0]), int(p.Spec[0] * p.Spec[1])

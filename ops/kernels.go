@@ -11,6 +11,7 @@ package ops
 
 import (
 	"fmt"
+	"os"
 	"sort"
 
 	"github.com/vkclr/vkclr/shaders"
@@ -48,6 +49,10 @@ type Kernels struct {
 	// Plain keeps the cpu variant's GEMMs and direct convolutions off their subgroup-shuffle forms
 	// (shared8, sharedConv) even where the device takes them, so tests cover both on one device.
 	Plain bool
+	// Square keeps the gpu variant's convolutions on gpuLocal's 128 x 128 block for every shape
+	// instead of the narrow blocks for outputs of 64 columns or fewer (gpuConvPipe); the environment's
+	// VKCLR_GPU_NARROW=0 sets it.
+	Square bool
 }
 
 // Options tune kernel selection.
@@ -59,7 +64,7 @@ type Options struct {
 
 // New creates every registered pipeline for c's device.
 func New(c *vk.Context, opt Options) (*Kernels, error) {
-	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant}
+	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant, Square: os.Getenv("VKCLR_GPU_NARROW") == "0"}
 	if k.Variant == "" {
 		k.Variant = "gpu"
 		if c.Caps.IsCPU() {

@@ -270,3 +270,45 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUNarrowBlocksMatchSquare: the gpu variant's narrow blocks (gpuLocalNarrow: 256 x 32 and
+// 128 x 64) give every output the same products in the same order as the 128 x 128 block (each
+// thread walks k in order whatever the block or BK), so forward and backward data come out
+// bit-identical either way. Output widths 13, 32, 40 and 64 cut the narrow blocks at their edge and
+// fill them; 16 x 9 x 7 = 1008 output rows cut the 256-row block.
+func TestGPUNarrowBlocksMatchSquare(t *testing.T) {
+	k := kernels(t, "gpu")
+	if !narrowOK(&k.Ctx.Caps) {
+		t.Skipf("%s has no 256-invocation workgroups 32 high: no narrow blocks", k.Ctx.Caps.Name)
+	}
+	if k.gpuConvPipe("conv2d_fwd", 32) == k.pipe("conv2d_fwd_gpu") || k.gpuConvPipe("conv2d_fwd", 64) == k.pipe("conv2d_fwd_gpu") {
+		t.Fatal("gpuConvPipe does not pick the narrow blocks")
+	}
+	shapes := []ref.Conv2D{
+		{N: 16, H: 9, W: 7, C: 13, K: 13, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 16, H: 9, W: 7, C: 32, K: 40, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 5, H: 12, W: 12, C: 64, K: 64, R: 3, S: 3, Stride: 2, Pad: 1},
+		{N: 3, H: 10, W: 10, C: 40, K: 32, R: 1, S: 1, Stride: 1, Pad: 0},
+	}
+	defer func() { k.Square = false }() // the other tests share k
+	for _, p := range shapes {
+		nx, nw, ny := p.N*p.H*p.W*p.C, p.R*p.S*p.C*p.K, p.N*p.P()*p.Q()*p.K
+		var runs [2][][]uint32
+		for r := range runs {
+			k.Square = r == 1
+			runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3)}, nil, []int{ny, nx},
+				func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
+					k.Conv2DForward(s, p, in[0], in[1], out[0])
+					k.Conv2DBackwardData(s, p, in[2], in[1], out[1])
+				})
+		}
+		for i, name := range []string{"y", "dx"} {
+			for j := range runs[0][i] {
+				if runs[0][i][j] != runs[1][i][j] {
+					t.Fatalf("%+v %s element %d: narrow %g, square %g", p, name, j,
+						math.Float32frombits(runs[0][i][j]), math.Float32frombits(runs[1][i][j]))
+				}
+			}
+		}
+	}
+}
