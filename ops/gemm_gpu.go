@@ -29,8 +29,9 @@ func gpuLocal(c *vk.Caps) []uint32 {
 // there, 8 x 4 outputs each: 256 x 32 (8 x 32 threads) or 128 x 64 (16 x 16). BK as gpuLocal picks
 // it, and 8 where 16 would give a thread more than two A loads a step: 256 x 32 at BK 16 takes four
 // (and 36 KiB of shared memory, more than lavapipe's 32, whose limit alone gives BK 8 there), a form
-// no test here can run, so it is not built (the H200 timed it, 2026-11-30, but ran no test of it). Devices without 256 invocations, or
-// 32 in y, get gpuLocal's block (narrowOK).
+// no test here can run, so it is not built (the H200 timed it, 2026-11-30, but ran no test of it).
+// Devices without 256 invocations, or 32 in y, or without the block's shared memory at BK 8 (256 x 32
+// takes 18 KiB; Vulkan guarantees 16) get gpuLocal's block.
 func gpuLocalNarrow(bn uint32) func(c *vk.Caps) []uint32 {
 	return func(c *vk.Caps) []uint32 {
 		if !narrowOK(c) {
@@ -42,6 +43,9 @@ func gpuLocalNarrow(bn uint32) func(c *vk.Caps) []uint32 {
 		bk := uint32(16)
 		if 8*bk*(tm*wy+tn*wx) > c.SharedMemory || tm*wy*bk/4 > 2*wx*wy {
 			bk = 8
+		}
+		if 8*bk*(tm*wy+tn*wx) > c.SharedMemory {
+			return gpuLocal(c) // 256 x 32 at BK 8 takes 18 KiB; a device may have only 16
 		}
 		return []uint32{wx, wy, 1, bk, tm, tn}
 	}
