@@ -22,18 +22,26 @@ func init() {
 		}
 	}
 	// Backward data's 32x16 tile (v4t), and its _add variants: adding to the gradient dx holds (accumulate).
+	// The vec4 _add variants read what dx holds through a texel view (binding 3; convDispatch).
 	for _, v := range []string{"v4t", "v4_add", "v4t_add", "s_add"} {
-		in := vk.TexelVec4
-		if v == "s_add" {
-			in = vk.TexelFloat
+		binds := []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}
+		switch v {
+		case "s_add":
+			binds = []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}
+		case "v4_add", "v4t_add":
+			binds = append(binds, vk.TexelVec4)
 		}
 		name := "conv2d_bwd_data_cpu_" + v
-		register(name, kernelDef{module: name, bindings: []vk.DescKind{in, in, vk.Storage}, push: convPushSize, spec: cpuLocal})
+		register(name, kernelDef{module: name, bindings: binds, push: convPushSize, spec: cpuLocal})
 	}
 	// The subgroup-shuffle forms (sharedConv).
 	for _, name := range []string{"conv2d_fwd_cpu_v4_s4", "conv2d_fwd_cpu_v4c1_s4", "conv2d_fwd_cpu_v4c3_s4",
 		"conv2d_bwd_data_cpu_v4_s4", "conv2d_bwd_data_cpu_v4_add_s4"} {
-		register(name, kernelDef{module: name, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
+		binds := []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}
+		if name == "conv2d_bwd_data_cpu_v4_add_s4" {
+			binds = append(binds, vk.TexelVec4)
+		}
+		register(name, kernelDef{module: name, bindings: binds, push: convPushSize, spec: cpuLocal})
 	}
 	// Forward for a 4-channel input of which only 1 (c1) or 2-3 (c3) channels can be nonzero (UsedC).
 	for _, v := range []string{"v4c1", "v4c3"} {
@@ -52,15 +60,16 @@ type convPush struct {
 	blockBegin     int // backward weight, cpu: rows of each chunk this dispatch reduces
 	blockEnd       int
 	accumulate     bool
+	off3           int  // backward data, cpu vec4 _add: dx's first float in its texel view (binding 3)
 	quad           bool // backward weight, cpu: the four-pixels-per-trip vec4 kernel (not pushed)
 }
 
-const convPushSize = 24 * 4
+const convPushSize = 25 * 4
 
 func (c convPush) bytes(p ref.Conv2D) []byte {
 	return vk.Push(p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.Stride, p.Pad, p.P(), p.Q(),
 		c.off[0], c.off[1], c.off[2], c.wgn, c.ph, c.pw, c.hp, c.wp, c.rowsPerChunk, c.groupsPerChunk,
-		c.blockBegin, c.blockEnd, c.accumulate)
+		c.blockBegin, c.blockEnd, c.accumulate, c.off3)
 }
 
 func checkConv(op string, p ref.Conv2D) {
@@ -114,8 +123,18 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			if kind == vk.TexelFloat {
 				name = base + "_cpu_s"
 			}
+			binds := []vk.Binding{b0, b1, ob}
 			if cp.accumulate && base == "conv2d_bwd_data" {
 				name += "_add"
+				if kind == vk.TexelVec4 {
+					// What dx holds, read through a texel view (conv2d_bwd_data_cpu.comp); where none
+					// can be made, the scalar kernel, which reads it from the storage view.
+					t3, o3, ok3 := k.operand(out.b, out.first, out.n, vk.TexelVec4)
+					if !ok3 || o3%4 != 0 {
+						continue
+					}
+					binds, cp.off3 = append(binds, t3), o3
+				}
 			}
 			tm, tn := cpuTiles(name)
 			tilesM, tilesN := ceilDiv(M, tm), ceilDiv(cols, tn)
@@ -132,7 +151,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			cp.groupsPerChunk = ceilDiv(tilesM, wg/cp.wgn) * ceilDiv(tilesN, cp.wgn)
 			cp.off[0], cp.off[1] = o0, o1
 			gx, gy, gz := vk.Grid1D(k.Ctx, cp.groupsPerChunk*chunks*wg, wg)
-			s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), b0, b1, ob)
+			s.Dispatch(pipe, gx, gy, gz, cp.bytes(p), binds...)
 			return
 		}
 	}
@@ -272,8 +291,10 @@ func (k *Kernels) conv2DBackwardData(s *vk.Seq, p ref.Conv2D, dy, w, dx vk.Bindi
 					// convolution): their gradient gets nothing to add. Written fresh, they get zeros.
 					continue
 				}
-				if !first {
-					s.NoBarrier() // phases and pieces write disjoint pixels
+				if !first && !(add && ph+pw > 0 && k.Variant == "cpu") {
+					// Phases and pieces write disjoint pixels. But the cpu _add kernels read dx through a
+					// texel view of the whole piece, which a phase before wrote: a barrier there.
+					s.NoBarrier()
 				}
 				first = false
 				cp := convPush{ph: ph, pw: pw, hp: hp, wp: wp, accumulate: add}

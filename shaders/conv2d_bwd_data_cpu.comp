@@ -26,17 +26,24 @@ layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
 // ACCUM (the _add variants): dx is added to what the buffer holds, a second gradient contribution. A
 // variant of its own, not a branch on the push constant: with both paths in one kernel lavapipe ran
 // the plain one 1.06-1.2x slower (BENCHMARKS.md).
-#ifdef ACCUM
-#define DXACCESS
-#else
-#define DXACCESS writeonly
-#endif
 #ifdef SCALAR
-layout(std430, set = 0, binding = 2) DXACCESS buffer DX { float dx[]; }; // (N, H, W, C)
+#ifdef ACCUM
+layout(std430, set = 0, binding = 2) buffer DX { float dx[]; }; // (N, H, W, C)
+#else
+layout(std430, set = 0, binding = 2) writeonly buffer DX { float dx[]; };
+#endif
 #else
 // The vec4 variants need C % 4 == 0 and an output offset that is a multiple of 4: vec4 stores, as
 // the forward's (lavapipe stores lane by lane, so fewer stores are faster).
-layout(std430, set = 0, binding = 2) DXACCESS buffer DX { vec4 dx4[]; }; // (N, H, W, C / 4)
+layout(std430, set = 0, binding = 2) writeonly buffer DX { vec4 dx4[]; }; // (N, H, W, C / 4)
+#ifdef ACCUM
+// The vec4 _add variants read what dx holds through a texel view of it (binding 3, from p.off3):
+// lavapipe loads a storage buffer lane by lane, a loop that is much dearer on some CPUs (the width-16
+// step's v4t_add took twice v4t's time on a Zen 3 EPYC), a texel buffer with one gather. Each element
+// is read, then written, by one invocation only; the dispatcher keeps a barrier between the phases of
+// a strided convolution, whose texel views cover the same pixels' range.
+layout(set = 0, binding = 3) uniform samplerBuffer DXT;
+#endif
 #endif
 
 void main() {
@@ -159,7 +166,7 @@ void main() {
 			if (n0 + j >= p.C) break;
 			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
 #ifdef ACCUM
-			dx4[(row + j) / 4] += v;
+			dx4[(row + j) / 4] = texelFetch(DXT, int((row + j - p.off2 + p.off3) / 4)) + v;
 #else
 			dx4[(row + j) / 4] = v;
 #endif

@@ -12,4 +12,5 @@ layout(push_constant) uniform Push {
 	uint accumulate;       // backward weight, cpu: add to the partials of the previous blocks;
 	                       // backward data, gpu kernel: add dx to what the output holds (a second gradient
 	                       // contribution; the cpu kernels take their _add variants instead)
+	uint off3;             // backward data, cpu vec4 _add variants: dx's first float in the texel view at binding 3
 } p;

@@ -277,8 +277,14 @@ var mutants = []Mutant{
 	// Fewer passes: backward data adds a second gradient contribution itself, shortcut gradients share
 	// their block's buffer, and a residual block's last batchnorm runs with its add + ReLU.
 	{Name: "bwd-data-add-overwrites", File: "shaders/conv2d_bwd_data_cpu.comp",
-		Old: "dx4[(row + j) / 4] += v;", New: "dx4[(row + j) / 4] = v;",
+		Old: "dx4[(row + j) / 4] = texelFetch(DXT, int((row + j - p.off2 + p.off3) / 4)) + v;", New: "dx4[(row + j) / 4] = v;",
 		Pkg: "./ops", Run: "TestOps/conv2d_(auto_)?bwd_data_add/"},
+	{Name: "bwd-data-add-texel-offset", File: "shaders/conv2d_bwd_data_cpu.comp",
+		Old: "int((row + j - p.off2 + p.off3) / 4)", New: "int((row + j - p.off2 + p.off3) / 4 + 1)",
+		Pkg: "./ops", Run: "TestOps/conv2d_(auto_)?bwd_data_add/"},
+	{Name: "bwd-data-add-phases-no-barrier", File: "ops/conv2d.go",
+		Old: "if !first && !(add && ph+pw > 0 && k.Variant == \"cpu\") {", New: "if !first {",
+		Pkg: "./ops", Run: "TestOps/conv2d_bwd_data_add/N2_9x9"},
 	{Name: "bwd-data-add-overwrites-scalar", File: "shaders/conv2d_bwd_data_cpu.comp",
 		Old: "dx[row + j] += acc[i][j];", New: "dx[row + j] = acc[i][j];",
 		Pkg: "./ops", Run: "TestOps/conv2d_(auto_)?bwd_data_add/"},
