@@ -130,7 +130,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 					// What dx holds, read through a texel view (conv2d_bwd_data_cpu.comp); where none
 					// can be made, the scalar kernel, which reads it from the storage view.
 					t3, o3, ok3 := k.operand(out.b, out.first, out.n, vk.TexelVec4)
-					if !ok3 || o3%4 != 0 {
+					if !ok3 {
 						continue
 					}
 					binds, cp.off3 = append(binds, t3), o3

@@ -41,6 +41,8 @@ func cpuLocal(c *vk.Caps) []uint32 { return []uint32{min(64, c.MaxWorkgroupInvoc
 // off is the element offset of first inside it. ok is false when the device cannot bind the range
 // that way: a vec4 layout whose first element is not 16-byte aligned, or a range over the device's
 // limit for the kind. Reading up to the end of a vec4 texel past n stays inside b's buffer or fails.
+// For TexelVec4, off is a whole number of texels (a multiple of 4): first is 16-byte aligned and so
+// is the binding's start.
 func (k *Kernels) operand(b vk.Binding, first, n int, kind vk.DescKind) (bind vk.Binding, off int, ok bool) {
 	if b.Buf == nil {
 		panic("ops: empty binding for an operand")

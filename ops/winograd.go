@@ -240,7 +240,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		if vec4 && add {
 			// The vec4 _add reads y through a texel view (conv2d_winograd_out.comp).
 			yt, o, ok := k.operand(y, n0*out, n*out, vk.TexelVec4)
-			vec4 = ok && o%4 == 0
+			vec4 = ok
 			binds, ytoff = append(binds, yt), o
 		}
 		if !vec4 {

@@ -186,6 +186,8 @@ left=$((budget - $(elapsed)))
 [ "$left" -gt 60 ] && left=60
 if [ "${SKIP_TORCH:-0}" = 1 ]; then
 	log "=== torch: SKIPPED (SKIP_TORCH=1)"
+elif [ -n "${STEPS:-}" ] && ! echo torch | grep -Eq "$STEPS"; then
+	log "=== torch: SKIPPED (STEPS)" # before the availability check, which can take a minute
 elif [ "$left" -ge 5 ] && timeout "$left" python3 -c 'import torch; assert torch.cuda.is_available()' >/dev/null 2>&1; then
 	export PYTHONUNBUFFERED=1
 	for tf in off on; do
