@@ -144,6 +144,8 @@ func ScratchFloats(k *ops.Kernels, g *Graph) int {
 			n = max(n, k.Conv2DScratch(l.Conv))
 		case BN:
 			n = max(n, k.BatchNormScratch(l.BN))
+		case Linear:
+			n = max(n, k.LinearScratch(l.Lin))
 		}
 	}
 	return n
@@ -307,7 +309,7 @@ func (d *Device) RecordForward(s *vk.Seq, train bool) *vk.Seq {
 			if l.B >= 0 {
 				b = d.param(l.B)
 			}
-			k.LinearForward(s, l.Lin, in, d.param(l.W), b, out)
+			k.LinearForwardScratch(s, l.Lin, in, d.param(l.W), b, out, d.scratch())
 		}
 	}
 	return s
@@ -410,7 +412,7 @@ func (d *Device) RecordBackward(s *vk.Seq) *vk.Seq {
 				db = d.grad(l.B)
 			}
 			to, fold := dst(l.In)
-			k.LinearBackward(s, l.Lin, d.Act(l.In), d.param(l.W), dy, to, d.grad(l.W), db)
+			k.LinearBackwardScratch(s, l.Lin, d.Act(l.In), d.param(l.W), dy, to, d.grad(l.W), db, d.scratch())
 			fold()
 		}
 	}

@@ -15,11 +15,9 @@ func init() {
 		register(op+"_cpu_v4", kernelDef{module: op + "_cpu_v4", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_cpu_s", kernelDef{module: op + "_cpu_s", bindings: []vk.DescKind{vk.TexelFloat, vk.TexelFloat, vk.Storage}, push: convPushSize, spec: cpuLocal})
 		register(op+"_gpu", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocal})
-		if op != "conv2d_bwd_weight" {
-			// The same kernel specialized to narrow blocks (gpuLocalNarrow, gpuConvPipe).
-			register(op+"_gpu_n32", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocalNarrow(32)})
-			register(op+"_gpu_n64", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocalNarrow(64)})
-		}
+		// The same kernel specialized to narrow blocks (gpuLocalNarrow, gpuConvPipe).
+		register(op+"_gpu_n32", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocalNarrow(32)})
+		register(op+"_gpu_n64", kernelDef{module: op + "_gpu", bindings: storage(3), push: convPushSize, spec: gpuLocalNarrow(64)})
 	}
 	// Backward data's 32x16 tile (v4t), and its _add variants: adding to the gradient dx holds (accumulate).
 	// The vec4 _add variants read what dx holds through a texel view (binding 3; convDispatch).
@@ -323,7 +321,7 @@ func (k *Kernels) weightChunks(p ref.Conv2D, pieces int) (chunks, rowsPerChunk, 
 		tiles := ceilDiv(p.R*p.S*p.C, tm) * ceilDiv(p.K, tn)
 		want, minPix = ceilDiv(2048, tiles), 2048
 	} else {
-		bm, bn, _ := gpuBlock(k.pipe("conv2d_bwd_weight_gpu"))
+		bm, bn, _ := gpuBlock(k.gpuConvPipe("conv2d_bwd_weight", p.K)) // the block convDispatch takes
 		groups := ceilDiv(p.R*p.S*p.C, bm) * ceilDiv(p.K, bn)
 		want, minPix = ceilDiv(512, groups), 512
 	}

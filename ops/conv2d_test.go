@@ -50,6 +50,7 @@ func TestPushBlocksMatch(t *testing.T) {
 		"conv2d_common.glsl": {"conv2d_fwd_cpu_v4", "conv2d_bwd_data_cpu_s", "conv2d_bwd_weight_gpu"},
 		"gemm_cpu.comp":      {"gemm_cpu_nn", "gemm_cpu_tt_s"},
 		"gemm_gpu.comp":      {"gemm_gpu"},
+		"gemm_gpu_sum.comp":  {"gemm_gpu_sum"},
 		"colsum.comp":        {"colsum", "colsum_expand"},
 		"conv2d_im2col.comp": {"conv2d_im2col", "conv2d_im2col_u"},
 	} {

@@ -57,11 +57,11 @@ func narrowOK(c *vk.Caps) bool {
 }
 
 // gpuConvPipe is the gpu-variant kernel base + "_gpu" for an output of cols columns: the narrow
-// blocks where cols fits one (forward and backward data only; grad weight's blocks also set its
-// split, conv2d.go), unless the environment sets VKCLR_GPU_NARROW=0 (the 128 x 128 block for
-// every shape, to compare the two).
+// blocks where cols fits one, unless the environment sets VKCLR_GPU_NARROW=0 (the 128 x 128 block
+// for every shape, to compare the two). Grad weight's block also sets its split over pixels
+// (weightChunks asks this function for it, so the split and the dispatch agree).
 func (k *Kernels) gpuConvPipe(base string, cols int) *vk.Pipeline {
-	if base != "conv2d_bwd_weight" && !k.Square {
+	if !k.Square {
 		switch {
 		case cols <= 32:
 			return k.pipe(base + "_gpu_n32")

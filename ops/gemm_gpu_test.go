@@ -11,16 +11,20 @@ import (
 
 // TestGPUNarrowBlocksMatchSquare: the gpu variant's narrow blocks (gpuLocalNarrow: 256 x 32 and
 // 128 x 64) give every output the same products in the same order as the 128 x 128 block (each
-// thread walks k in order whatever the block or BK), so forward and backward data come out
-// bit-identical either way. Output widths 13, 32, 40 and 64 cut the narrow blocks at their edge and
-// fill them; 16 x 9 x 7 = 1008 output rows cut the 256-row block.
+// thread walks k in order whatever the block or BK), so forward, backward data and grad weight come
+// out bit-identical either way. Output widths 13, 32, 40 and 64 cut the narrow blocks at their edge and
+// fill them; 16 x 9 x 7 = 1008 output rows cut the 256-row block, and 9 x 40 = 360 grad-weight rows
+// too. Grad weight's split over pixels follows the block (weightChunks), and the partials' sum order
+// with it, so these shapes are ones it reduces in one chunk with either block (checked).
 func TestGPUNarrowBlocksMatchSquare(t *testing.T) {
 	k := kernels(t, "gpu")
 	if !narrowOK(&k.Ctx.Caps) {
 		t.Skipf("%s has no 256-invocation workgroups 32 high: no narrow blocks", k.Ctx.Caps.Name)
 	}
-	if k.gpuConvPipe("conv2d_fwd", 32) == k.pipe("conv2d_fwd_gpu") || k.gpuConvPipe("conv2d_fwd", 64) == k.pipe("conv2d_fwd_gpu") {
-		t.Fatal("gpuConvPipe does not pick the narrow blocks")
+	for _, base := range []string{"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"} {
+		if k.gpuConvPipe(base, 32) == k.pipe(base+"_gpu") || k.gpuConvPipe(base, 64) == k.pipe(base+"_gpu") {
+			t.Fatalf("gpuConvPipe does not pick the narrow blocks for %s", base)
+		}
 	}
 	shapes := []ref.Conv2D{
 		{N: 16, H: 9, W: 7, C: 13, K: 13, R: 3, S: 3, Stride: 1, Pad: 1},
@@ -34,13 +38,17 @@ func TestGPUNarrowBlocksMatchSquare(t *testing.T) {
 		var runs [2][][]uint32
 		for r := range runs {
 			k.Square = r == 1
-			runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3)}, nil, []int{ny, nx},
+			if k.Conv2DWeightScratch(p) != 0 {
+				t.Fatalf("%+v: grad weight takes more than one chunk (square %v): not comparable bit for bit", p, k.Square)
+			}
+			runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3)}, nil, []int{ny, nx, nw},
 				func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
 					k.Conv2DForward(s, p, in[0], in[1], out[0])
 					k.Conv2DBackwardData(s, p, in[2], in[1], out[1])
+					k.Conv2DBackwardWeight(s, p, in[0], in[2], out[2], vk.Binding{})
 				})
 		}
-		for i, name := range []string{"y", "dx"} {
+		for i, name := range []string{"y", "dx", "dw"} {
 			for j := range runs[0][i] {
 				if runs[0][i][j] != runs[1][i][j] {
 					t.Fatalf("%+v %s element %d: narrow %g, square %g", p, name, j,
@@ -80,5 +88,37 @@ func TestGPULocalNarrowFitsEveryDevice(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestGemmSplitShapes: the linear rows named _split (linearSplitShapes) split the reductions they
+// say they split on the gpu variant of this device, so those rows test gemm_gpu's chunks and
+// gemm_gpu_sum; the cpu variant never splits. The pipeline's block must be the 128 x 128 one at
+// BK 16 those shapes were sized for.
+func TestGemmSplitShapes(t *testing.T) {
+	k := kernels(t, "gpu")
+	if bm, bn, _ := gpuBlock(k.pipe("gemm_gpu")); bm != 128 || bn != 128 || k.pipe("gemm_gpu").Spec[3] != 16 {
+		t.Skipf("%s: gemm_gpu block %dx%d at BK %d, not the 128 x 128 at BK 16 the shapes were sized for", k.Ctx.Caps.Name, bm, bn, k.pipe("gemm_gpu").Spec[3])
+	}
+	type split struct{ chunks, kChunk int }
+	want := []map[string]split{
+		{"fwd": {3, 80}, "dx": {1, 36}, "dw": {1, 70}},
+		{"fwd": {1, 20}, "dx": {2, 80}, "dw": {2, 80}},
+		{"fwd": {1, 40}, "dx": {1, 24}, "dw": {4, 80}},
+	}
+	for i, p := range linearSplitShapes {
+		for dir, g := range map[string]gemm{"fwd": linearFwd(p), "dx": linearDx(p), "dw": linearDw(p)} {
+			c, kc := k.gemmChunks(g)
+			if got := (split{c, kc}); got != want[i][dir] {
+				t.Errorf("%+v %s: %d chunks of %d, want %+v", p, dir, c, kc, want[i][dir])
+			}
+		}
+		if n := k.LinearScratch(p); n == 0 {
+			t.Errorf("%+v: no scratch: nothing splits", p)
+		}
+	}
+	cpu := kernels(t, "cpu")
+	if n := cpu.LinearScratch(linearSplitShapes[0]); n != 0 {
+		t.Errorf("cpu variant: LinearScratch %d, want 0 (it never splits)", n)
 	}
 }

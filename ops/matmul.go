@@ -21,7 +21,8 @@ func init() {
 		register("gemm_cpu_"+t, kernelDef{module: "gemm_cpu_" + t, bindings: tex4, push: 12 * 4, spec: cpuLocal})
 		register("gemm_cpu_"+t+"_s", kernelDef{module: "gemm_cpu_" + t + "_s", bindings: tex1, push: 12 * 4, spec: cpuLocal})
 	}
-	register("gemm_gpu", kernelDef{module: "gemm_gpu", bindings: storage(4), push: 13 * 4, spec: gpuLocal})
+	register("gemm_gpu", kernelDef{module: "gemm_gpu", bindings: storage(4), push: 16 * 4, spec: gpuLocal})
+	register("gemm_gpu_sum", kernelDef{module: "gemm_gpu_sum", bindings: storage(3), push: 7 * 4, spec: local1D})
 }
 
 func storage(n int) []vk.DescKind {
@@ -138,9 +139,52 @@ func (k *Kernels) storageLimit() uint64 {
 	return k.Ctx.Caps.MaxStorageBufferRange
 }
 
-// gemm records g, splitting C by rows when it exceeds the device's storage-buffer range.
-// bias is bound only in mode gemmBias.
-func (k *Kernels) gemm(s *vk.Seq, g gemm, a, b, bias, c vk.Binding) {
+// Split K (the gpu variant). A GEMM whose C has few blocks keeps most of a GPU idle: a projection
+// head's 512 x 128 output is four 128 x 128 blocks, and on an H200 (132 multiprocessors) such a
+// product with a reduction of 512 took 0.6 ms, a third of the head's 2.7 ms in a width-16 step
+// (BENCHMARKS.md). gemmChunks splits the reduction into chunks of whole BK steps, enough for about
+// splitGroups workgroups and none shorter than splitMinK; gemm_gpu writes each chunk's partial
+// product to scratch and gemm_gpu_sum adds them in chunk order, then applies the GEMM's mode. The
+// split depends only on the shape and the device's block, so results are bit-identical from run
+// to run. Only where the caller passes scratch (LinearScratch floats) and C's rows are contiguous.
+const (
+	splitGroups = 128
+	splitMinK   = 64
+)
+
+// gemmChunks is the number of chunks gemm splits g's reduction into on this device, and the
+// reduction length of each (the last may be shorter); 1 and g.K where it does not split.
+func (k *Kernels) gemmChunks(g gemm) (chunks, kChunk int) {
+	if k.Variant == "cpu" || g.ldc != g.N {
+		return 1, g.K
+	}
+	p := k.pipe("gemm_gpu")
+	bm, bn, _ := gpuBlock(p)
+	bk := int(p.Spec[3])
+	chunks = min(ceilDiv(splitGroups, ceilDiv(g.M, bm)*ceilDiv(g.N, bn)), g.K/splitMinK)
+	if chunks <= 1 || uint64(4*chunks*g.M*g.N) > k.storageLimit() {
+		return 1, g.K
+	}
+	kChunk = ceilDiv(ceilDiv(g.K, chunks), bk) * bk
+	return ceilDiv(g.K, kChunk), kChunk
+}
+
+// gemmScratch is the scratch in float32s gemm needs to split g (0: it does not split).
+func (k *Kernels) gemmScratch(g gemm) int {
+	if chunks, _ := k.gemmChunks(g); chunks > 1 {
+		return chunks * g.M * g.N
+	}
+	return 0
+}
+
+// gemm records g, splitting C by rows when it exceeds the device's storage-buffer range. bias is
+// bound only in mode gemmBias. scratch, from float32 element sFirst on, holds gemmScratch(g)
+// float32s for a split reduction, or is the zero Binding (no split).
+func (k *Kernels) gemm(s *vk.Seq, g gemm, a, b, bias, c, scratch vk.Binding, sFirst int) {
+	if scratch.Buf != nil && k.gemmScratch(g) > 0 {
+		k.gemmSplit(s, g, a, b, bias, c, scratch, sFirst)
+		return
+	}
 	if g.M <= 0 || g.N <= 0 || g.K <= 0 {
 		panic(fmt.Sprintf("ops: gemm with empty dimensions %+v", g))
 	}
@@ -207,7 +251,35 @@ func (k *Kernels) gemmPiece(s *vk.Seq, g gemm, a vk.Binding, aFirst int, b, bias
 	bm, bn, nt := gpuBlock(p)
 	groups := ceilDiv(g.M, bm) * ceilDiv(g.N, bn)
 	gx, gy, gz := vk.Grid1D(k.Ctx, groups*nt, nt)
-	s.Dispatch(p, gx, gy, gz, vk.Push(g.M, g.N, g.K, g.lda, g.ldb, g.ldc, aoff, boff, coff, biasoff, g.mode, g.TA, g.TB), ab, bb, biasb, cb)
+	s.Dispatch(p, gx, gy, gz, vk.Push(g.M, g.N, g.K, g.lda, g.ldb, g.ldc, aoff, boff, coff, biasoff, g.mode, g.TA, g.TB, g.K, 0, groups), ab, bb, biasb, cb)
+}
+
+// gemmSplit records g on the gpu variant with its reduction split (gemmChunks): the chunks' partial
+// products into scratch, then their sum in chunk order into C with g's mode.
+func (k *Kernels) gemmSplit(s *vk.Seq, g gemm, a, b, bias, c, scratch vk.Binding, sFirst int) {
+	chunks, kChunk := k.gemmChunks(g)
+	mn := g.M * g.N
+	need("gemm split", "scratch", scratch, sFirst+chunks*mn)
+	sb, soff, okS := k.operand(scratch, sFirst, chunks*mn, vk.Storage)
+	cb, coff, okC := k.operand(c, 0, mn, vk.Storage)
+	ab, aoff, okA := k.gpuOperand(a, 0, g.aExtent())
+	bb, boff, okB := k.gpuOperand(b, 0, g.bExtent())
+	if !okS || !okC || !okA || !okB {
+		panic(fmt.Sprintf("ops: gemm %+v split in %d: operands too large to bind", g, chunks))
+	}
+	biasb, biasoff := cb, 0
+	if g.mode == gemmBias {
+		var ok bool
+		if biasb, biasoff, ok = k.operand(bias, 0, g.N, vk.Storage); !ok {
+			panic("ops: gemm bias cannot be bound")
+		}
+	}
+	p := k.pipe("gemm_gpu")
+	bm, bn, nt := gpuBlock(p)
+	groups := ceilDiv(g.M, bm) * ceilDiv(g.N, bn)
+	gx, gy, gz := vk.Grid1D(k.Ctx, groups*chunks*nt, nt)
+	s.Dispatch(p, gx, gy, gz, vk.Push(g.M, g.N, g.K, g.lda, g.ldb, g.N, aoff, boff, soff, 0, gemmSet, g.TA, g.TB, kChunk, mn, groups), ab, bb, sb, sb)
+	k.dispatch1D(s, "gemm_gpu_sum", mn, vk.Push(mn, g.N, chunks, soff, coff, biasoff, g.mode), sb, biasb, cb)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -225,26 +297,56 @@ func (k *Kernels) Matmul(s *vk.Seq, p ref.Matmul, a, b, c vk.Binding, accumulate
 	if accumulate {
 		g.mode = gemmAccumulate
 	}
-	k.gemm(s, g, a, b, vk.Binding{}, c)
+	k.gemm(s, g, a, b, vk.Binding{}, c, vk.Binding{}, 0)
+}
+
+// The Linear GEMMs: forward y = x w (+ bias), backward dx = dy w^T and dw = x^T dy.
+func linearFwd(p ref.Linear) gemm { return gemm{M: p.N, N: p.O, K: p.I, lda: p.I, ldb: p.O, ldc: p.O} }
+func linearDx(p ref.Linear) gemm {
+	return gemm{M: p.N, N: p.I, K: p.O, TB: true, lda: p.O, ldb: p.O, ldc: p.I}
+}
+func linearDw(p ref.Linear) gemm {
+	return gemm{M: p.I, N: p.O, K: p.N, TA: true, lda: p.I, ldb: p.O, ldc: p.O}
+}
+
+// LinearScratch is the scratch in float32s that LinearForwardScratch and LinearBackwardScratch need
+// for p on this device to split their reductions (gemmChunks); 0 where none splits.
+func (k *Kernels) LinearScratch(p ref.Linear) int {
+	return max(k.gemmScratch(linearFwd(p)), k.gemmScratch(linearDx(p))+k.gemmScratch(linearDw(p)))
 }
 
 // LinearForward records y (N, O) = x (N, I) w (I, O) + bias (O); bias may be the zero Binding.
 func (k *Kernels) LinearForward(s *vk.Seq, p ref.Linear, x, w, bias, y vk.Binding) {
-	g := gemm{M: p.N, N: p.O, K: p.I, lda: p.I, ldb: p.O, ldc: p.O}
+	k.LinearForwardScratch(s, p, x, w, bias, y, vk.Binding{})
+}
+
+// LinearForwardScratch is LinearForward with scratch (LinearScratch(p) float32s, or the zero
+// Binding) for the gpu variant's split reductions.
+func (k *Kernels) LinearForwardScratch(s *vk.Seq, p ref.Linear, x, w, bias, y, scratch vk.Binding) {
+	g := linearFwd(p)
 	if bias.Buf != nil {
 		g.mode = gemmBias
 	}
-	k.gemm(s, g, x, w, bias, y)
+	k.gemm(s, g, x, w, bias, y, scratch, 0)
 }
 
 // LinearBackward records dx (N, I) = dy w^T, dw (I, O) = x^T dy and db (O) = the column sums of dy.
 // dw and db are overwritten; dx or db may be the zero Binding to skip them.
 func (k *Kernels) LinearBackward(s *vk.Seq, p ref.Linear, x, w, dy, dx, dw, db vk.Binding) {
+	k.LinearBackwardScratch(s, p, x, w, dy, dx, dw, db, vk.Binding{})
+}
+
+// LinearBackwardScratch is LinearBackward with scratch (LinearScratch(p) float32s, or the zero
+// Binding) for the gpu variant's split reductions: dx's partials first, then dw's, apart, since
+// dw's product runs beside dx's sum.
+func (k *Kernels) LinearBackwardScratch(s *vk.Seq, p ref.Linear, x, w, dy, dx, dw, db, scratch vk.Binding) {
+	dwFirst := 0
 	if dx.Buf != nil {
-		k.gemm(s, gemm{M: p.N, N: p.I, K: p.O, TB: true, lda: p.O, ldb: p.O, ldc: p.I}, dy, w, vk.Binding{}, dx)
+		k.gemm(s, linearDx(p), dy, w, vk.Binding{}, dx, scratch, 0)
 		s.NoBarrier() // dw reads what dx's product reads and writes elsewhere
+		dwFirst = k.gemmScratch(linearDx(p))
 	}
-	k.gemm(s, gemm{M: p.I, N: p.O, K: p.N, TA: true, lda: p.I, ldb: p.O, ldc: p.O}, x, dy, vk.Binding{}, dw)
+	k.gemm(s, linearDw(p), x, dy, vk.Binding{}, dw, scratch, dwFirst)
 	if db.Buf != nil {
 		s.NoBarrier()
 		dyb, dyoff, ok1 := k.operand(dy, 0, p.N*p.O, vk.Storage)

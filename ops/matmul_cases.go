@@ -130,6 +130,46 @@ func linearCases() []Case {
 			Ref: func(b [][]float32, _ [][]int32) { ref.LinearBackward(p, b[0], b[1], b[2], nil, b[3], nil) },
 		})
 	}
+	return append(cs, linearSplitCases()...)
+}
+
+// linearSplitShapes are Linear shapes whose GEMMs the gpu variant splits over the reduction
+// (gemmChunks, with lavapipe's 128 x 128 block at BK 16 and an H200's alike): the forward's 200 in 3
+// chunks of 80, 80, 40; dx's 150 and dw's 130 in 2 each (both at once, in disjoint scratch); dw's 300
+// in 4 (80 x 3 + 60). TestGemmSplitShapes holds them to that.
+var linearSplitShapes = []ref.Linear{{N: 70, I: 200, O: 36}, {N: 130, I: 20, O: 150}, {N: 300, I: 40, O: 24}}
+
+// linearSplitCases: linear_fwd and linear_bwd rows through LinearForwardScratch and
+// LinearBackwardScratch (scratch bound: the gpu variant splits, the cpu variant ignores it).
+func linearSplitCases() []Case {
+	const maxScratch = 1 << 16
+	var cs []Case
+	for i, p := range linearSplitShapes {
+		seed := int64(1500 + 10*i)
+		x, w, bias, dy := Randn(p.N*p.I, seed), Randn(p.I*p.O, seed+1), Randn(p.O, seed+2), Randn(p.N*p.O, seed+3)
+		name := fmt.Sprintf("N%d_I%d_O%d_split", p.N, p.I, p.O)
+		scratch := func(k *Kernels, b vk.Binding) vk.Binding {
+			if n := k.LinearScratch(p); n > maxScratch {
+				panic(fmt.Sprintf("linear scratch of %d float32s exceeds the bound %d", n, maxScratch))
+			}
+			return b
+		}
+		cs = append(cs, Case{
+			Op: "linear_fwd", Name: name, Tol: sumTol(p.I+1, 1),
+			Bufs: []Buf{In("x", x), In("w", w), In("b", bias), Out("y", p.N*p.O), {Name: "scratch", N: maxScratch}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				k.LinearForwardScratch(s, p, b[0], b[1], b[2], b[3], scratch(k, b[4]))
+			},
+			Ref: func(b [][]float32, _ [][]int32) { ref.LinearForward(p, b[0], b[1], b[2], b[3]) },
+		}, Case{
+			Op: "linear_bwd", Name: name, Tol: sumTol(max(p.N, p.O), 1),
+			Bufs: []Buf{In("x", x), In("w", w), In("dy", dy), Out("dx", p.N*p.I), Out("dw", p.I*p.O), Out("db", p.O), {Name: "scratch", N: maxScratch}},
+			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+				k.LinearBackwardScratch(s, p, b[0], b[1], b[2], b[3], b[4], b[5], scratch(k, b[6]))
+			},
+			Ref: func(b [][]float32, _ [][]int32) { ref.LinearBackward(p, b[0], b[1], b[2], b[3], b[4], b[5]) },
+		})
+	}
 	return cs
 }
 

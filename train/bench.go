@@ -25,6 +25,17 @@ type StepBench struct {
 	GFLOPPerStep  float64   `json:"gflop_per_step"`
 	Ops           []OpShare `json:"ops"`
 	Kernels       []OpShare `json:"kernels"` // the same device time by kernel (op = the kernel's name)
+	// Commands is every command of the timed step in recorded order (op label, kernel, device time):
+	// which layer a kernel's time belongs to. Filled by BenchStep; `vkclr bench step --commands`
+	// prints it.
+	Commands []Command `json:"command_times,omitempty"`
+}
+
+// Command is one recorded command of a timed step.
+type Command struct {
+	Op     string  `json:"op"`
+	Kernel string  `json:"kernel"`
+	Ms     float64 `json:"ms"`
 }
 
 // OpShare is one op label's device time per step.
@@ -95,6 +106,7 @@ func BenchStep(s *Session, cfg Config, warmup, steps int) (*StepBench, error) {
 	}
 	for _, x := range tm {
 		b.DeviceMs += x.Nanos / 1e6
+		b.Commands = append(b.Commands, Command{Op: x.Label, Kernel: x.Kernel, Ms: x.Nanos / 1e6})
 	}
 	b.Ops = shares(tm, func(x vk.Timing) string { return x.Label })
 	b.Kernels = shares(tm, func(x vk.Timing) string { return x.Kernel })

@@ -42,6 +42,17 @@ func TestBenchStepTables(t *testing.T) {
 	if opCalls != kCalls || kCalls == 0 {
 		t.Errorf("op table %d commands, kernel table %d", opCalls, kCalls)
 	}
+	// The command list (--commands) is the same per-command times in recorded order.
+	var cMs float64
+	for _, c := range b.Commands {
+		cMs += c.Ms
+	}
+	if len(b.Commands) != kCalls || math.Abs(cMs-b.DeviceMs) > 1e-6*b.DeviceMs {
+		t.Errorf("command list: %d commands, %.4f ms; tables %d, %.4f", len(b.Commands), cMs, kCalls, b.DeviceMs)
+	}
+	if len(b.Commands) > 0 && b.Commands[0].Op != "upload" {
+		t.Errorf("command list starts with %+v, not the step's upload", b.Commands[0])
+	}
 	names := map[string]bool{}
 	for _, k := range b.Kernels {
 		names[k.Op] = true

@@ -19,7 +19,7 @@ func benchStep(args []string) error {
 	cfg.Out, cfg.Data = "-", "synthetic"
 	cfg.Optimizer = "sgd"
 	cfg.Model.ProjHidden = 512
-	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--steps S] [--warmup N] [--kernels] [--json]")
+	fs := newFlags("bench step", "bench step --arch resnet18 [--width W] --batch-size B [--device N] [--steps S] [--warmup N] [--kernels] [--commands] [--json]")
 	fs.StringVar(&cfg.Model.Arch, "arch", cfg.Model.Arch, "resnet18, resnet34, resnet50")
 	fs.IntVar(&cfg.Model.Width, "width", cfg.Model.Width, "base channels")
 	fs.StringVar(&cfg.Model.Stem, "stem", cfg.Model.Stem, "cifar or imagenet")
@@ -34,6 +34,7 @@ func benchStep(args []string) error {
 	warmup := fs.Int("warmup", 1, "untimed steps first (the first compiles pipelines; a GPU needs some to raise its clocks)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	kernels := fs.Bool("kernels", false, "also list the device time by kernel")
+	commands := fs.Bool("commands", false, "also list every command of the timed step in order (op, kernel, device time): which layer the time goes to")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +60,9 @@ func benchStep(args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
+		if !*commands {
+			b.Commands = nil
+		}
 		out := struct {
 			Tool string `json:"tool"`
 			*train.StepBench
@@ -76,6 +80,12 @@ func benchStep(args []string) error {
 		fmt.Printf("\n%-34s %10s %7s %6s\n", "kernel", "ms/step", "share", "calls")
 		for _, o := range b.Kernels {
 			fmt.Printf("%-34s %10.2f %6.1f%% %6d\n", o.Op, o.Ms, 100*o.Ms/b.DeviceMs, o.Calls)
+		}
+	}
+	if *commands {
+		fmt.Printf("\n%5s %-16s %-34s %10s\n", "#", "op", "kernel", "ms")
+		for i, c := range b.Commands {
+			fmt.Printf("%5d %-16s %-34s %10.3f\n", i+1, c.Op, c.Kernel, c.Ms)
 		}
 	}
 	return nil

@@ -2,6 +2,9 @@
 # bundle.sh: builds gpu-bundle/, everything tools/gpu/run.sh needs on a Linux
 # x86-64 machine with a GPU, no network and no Go:
 #   vkclr                       the command (go build ./cmd/vkclr)
+#   vkclr-base.gz               only with BASE_BIN=path: another build of vkclr (an earlier commit),
+#                               gzipped (the bundle must stay within 64 MiB); run.sh unpacks it and
+#                               times its steps beside vkclr's in the same call (A/B)
 #   ops.test vk.test model.test the test binaries (go test -c)
 #   debs/                       Debian 12's libvulkan1 (the loader), vulkan-validationlayers
 #                               (the tests run with VK_LAYER_KHRONOS_validation on) and glvnd's
@@ -32,6 +35,11 @@ mkdir -p "$out/debs"
 ld="-s -w"
 say "go build ./cmd/vkclr"
 "$GO" build -trimpath -ldflags "$ld" -o "$out/vkclr" ./cmd/vkclr || fail "go build ./cmd/vkclr (errors above)"
+if [ -n "${BASE_BIN:-}" ]; then
+	[ -x "$BASE_BIN" ] || fail "BASE_BIN=$BASE_BIN is not an executable"
+	say "vkclr-base: $BASE_BIN ($("$BASE_BIN" version 2>/dev/null | head -1))"
+	gzip -9 -c "$BASE_BIN" >"$out/vkclr-base.gz" || fail "gzip $BASE_BIN"
+fi
 for p in ops vk model; do
 	say "go test -c ./$p"
 	"$GO" test -c -trimpath -ldflags "$ld" -o "$out/$p.test" "./$p" || fail "go test -c ./$p (errors above)"

@@ -159,12 +159,23 @@ if command -v nvidia-smi >/dev/null 2>&1; then
 	trap 'kill $dmon 2>/dev/null; rm -rf "$tmp"' EXIT
 fi
 
-# The steps first, each with 10 untimed steps (pipelines, then clocks up from idle) and 20 timed.
+# The steps first, each with 10 untimed steps (pipelines, then clocks up from idle) and 20 timed,
+# and the timed step's every command (--commands: which layer each kernel's time belongs to). With
+# a vkclr-base in the bundle (bundle.sh's BASE_BIN), each step runs with it right after: an A/B in
+# one call, on one machine at one temperature.
 sa=(--arch resnet18 --warmup 10 --steps 20 --json)
-run "bench step w64 b64" 60 ./vkclr bench step --width 64 --batch-size 64 "${sa[@]}"
-run "bench step w16 b256" 60 ./vkclr bench step --width 16 --batch-size 256 "${sa[@]}"
+if [ -f vkclr-base.gz ] && [ ! -x vkclr-base ]; then
+	gzip -dc vkclr-base.gz >vkclr-base && chmod +x vkclr-base || log "vkclr-base.gz: could not unpack it; no A/B"
+fi
 # A batch sized for a GPU (SimCLR's CIFAR-10 runs use 2x256 and up): 2x64 leaves much of a GPU idle.
-run "bench step w64 b256" 60 ./vkclr bench step --width 64 --batch-size 256 "${sa[@]}"
+for wb in "64 64" "16 256" "64 256"; do
+	set -- $wb
+	run "bench step w$1 b$2" 60 ./vkclr bench step --width "$1" --batch-size "$2" "${sa[@]}" --commands
+	if [ -x ./vkclr-base ]; then
+		# (no --commands: a base from before it has no such flag)
+		run "bench step w$1 b$2 base" 60 ./vkclr-base bench step --width "$1" --batch-size "$2" "${sa[@]}"
+	fi
+done
 
 # The tests open the device with VK_LAYER_KHRONOS_validation on: the layer from debs/.
 tenv=(env "VK_LAYER_PATH=$vl/usr/share/vulkan/explicit_layer.d"
