@@ -194,18 +194,6 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 // convolution.
 func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding, add bool) {
 	uN, vN := w.filterFloats(), w.inFloats()
-	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
-	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
-	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2 (BENCHMARKS.md).
-	gname := "conv2d_winograd_gemm_nn"
-	if w.Co >= 64 {
-		gname = "conv2d_winograd_gemm_nn16"
-		if k.shared8() {
-			gname += "_s"
-		}
-	}
-	gemm := k.pipe(gname)
-	wg := int(gemm.Spec[0])
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
@@ -217,16 +205,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
-		tm, tn := cpuTiles(gname)
-		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
-		wgn := min(tilesN, 8, wg)
-		if strings.HasSuffix(gname, "_s") {
-			wgn = sharedWGN(tilesN)
-		}
-		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
-		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
-		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co,
-			voff, uoff, ooff, wgn, gpx, w.xis, 1, 0, 0, false), vb, ub, ob)
+		k.winoGemmNN(s, T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co, w.xis, vb, voff, ub, uoff, ob, ooff)
 		out := w.P * w.Q * w.Cout
 		mb, moff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.TexelVec4)
 		name := "conv2d_winograd_out_" + w.suffix()
@@ -252,6 +231,34 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		}
 		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff, ytoff), binds...)
 	}
+}
+
+// winoGemmNN records the batched GEMM C_xi (M x N) = A_xi (M x K) B_xi (K x N) for xis frequencies
+// (conv2d_winograd_gemm's plain forms), row strides lda, ldb, ldc and the frequencies aStride,
+// bStride, cStride floats apart; A and B bound as RGBA32F texels from element offsets aoff and boff
+// (multiples of 4), C as storage from coff. 16x16 tiles from 64 output columns: 1.05-1.09x on the
+// GEMM at widths 64's four stages and 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there:
+// 1.0-1.07x, not kept); below 64, 32x8: 1.06-1.1x against 16x8 at width 16's layer2 (BENCHMARKS.md).
+func (k *Kernels) winoGemmNN(s *vk.Seq, M, N, K, lda, ldb, ldc, aStride, bStride, cStride, xis int, a vk.Binding, aoff int, b vk.Binding, boff int, c vk.Binding, coff int) {
+	gname := "conv2d_winograd_gemm_nn"
+	if N >= 64 {
+		gname = "conv2d_winograd_gemm_nn16"
+		if k.shared8() {
+			gname += "_s"
+		}
+	}
+	gemm := k.pipe(gname)
+	wg := int(gemm.Spec[0])
+	tm, tn := cpuTiles(gname)
+	tilesM, tilesN := ceilDiv(M, tm), ceilDiv(N, tn)
+	wgn := min(tilesN, 8, wg)
+	if strings.HasSuffix(gname, "_s") {
+		wgn = sharedWGN(tilesN)
+	}
+	gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
+	gx, gy, gz := vk.Grid1D(k.Ctx, gpx*xis*wg, wg)
+	s.Dispatch(gemm, gx, gy, gz, vk.Push(M, N, K, lda, ldb, ldc, aStride, bStride, cStride,
+		aoff, boff, coff, wgn, gpx, xis, 1, 0, 0, false), a, b, c)
 }
 
 // Conv2DWinogradScratch is the scratch in float32s the Winograd kernels with tile m (2 or 4) need
@@ -394,7 +401,9 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // 4 tiles of 36 against F(2x2)'s 16 of 16), F(2x2) at 2x2 (16 against 36 and 36), the direct
 // kernels at 1x1 (9 against 16). Measured at the demo preset's maps (width 32, batch 256,
 // BENCHMARKS.md): at 2x2 F(2x2) took 3.9-5.0 ms a direction against F(4x4)'s 8.3-8.6, at 1x1 the
-// direct kernels 4.8-23 against F(4x4)'s 30-37.
+// direct kernels 4.8-23 against F(4x4)'s 30-37. The Auto dispatchers run a 2x2 map of 32 channels
+// and more as a full-window convolution instead (conv2d_fullwin.go: F(2x2)'s multiplications without
+// its transforms), but for backward data's _add form, which keeps F(2x2).
 func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
 	if k.Variant != "cpu" || !WinogradOK(p) || min(p.C, p.K) < 16 {
 		return 0
@@ -443,6 +452,9 @@ func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 			n = max(n, k.Conv2DIm2colScratch(q))
 		}
 	}
+	if k.fullWindow(p) {
+		n = max(n, fullWindowFloats(p))
+	}
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
 		if m := k.WinogradTile(p, dir); m > 0 {
 			n = max(n, k.Conv2DWinogradScratch(p, dir, m))
@@ -463,7 +475,7 @@ func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk
 // it costs memory (the width-64 CIFAR ResNet-18 at 2x64 images: 477 MiB) for time (that step
 // 1.06-1.10x faster, BENCHMARKS.md).
 func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
-	if _, _, ok := singleTap(p); ok {
+	if _, _, ok := singleTap(p); ok || k.fullWindow(p) {
 		return 0
 	}
 	m := k.WinogradTile(p, "fwd")
@@ -480,6 +492,9 @@ func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
 func (k *Kernels) Conv2DForwardAutoKeep(s *vk.Seq, p ref.Conv2D, x, w, y, scratch, keep vk.Binding) {
 	if q, tap, ok := singleTap(p); ok {
 		k.Conv2DForward(s, q, x, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), y)
+		return
+	}
+	if k.fullWindow(p) && k.conv2DForwardFullWindow(s, p, x, w, y, scratch) {
 		return
 	}
 	if m := k.WinogradTile(p, "fwd"); m > 0 {
@@ -508,6 +523,9 @@ func (k *Kernels) conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scr
 		k.conv2DBackwardData(s, q, dy, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), dx, add)
 		return
 	}
+	if !add && k.fullWindow(p) && k.conv2DBackwardDataFullWindow(s, p, dy, w, dx, scratch) {
+		return
+	}
 	if m := k.WinogradTile(p, "bwd_data"); m > 0 {
 		k.conv2DBackwardDataWinograd(s, p, m, dy, w, dx, scratch, add)
 		return
@@ -528,6 +546,9 @@ func (k *Kernels) Conv2DBackwardWeightAutoKept(s *vk.Seq, p ref.Conv2D, x, dy, d
 		need("Conv2DBackwardWeightAuto", "dw", dw, p.R*p.S*p.C*p.K)
 		s.Fill(F32(dw.Buf, int(dw.Off/4), p.R*p.S*p.C*p.K), 0) // the taps that never meet the image
 		k.conv2DBackwardWeightGEMM(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+tap, q.C*q.K), scratch)
+		return
+	}
+	if k.fullWindow(p) && k.conv2DBackwardWeightFullWindow(s, p, x, dy, dw, scratch) {
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {

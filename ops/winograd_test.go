@@ -270,3 +270,41 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestFullWindowShapes: the cpu variant runs the 2x2 and 2-pixel rows of conv2dAutoShapes as
+// full-window convolutions (and not their neighbours), so conv2d_auto_* test the full-window GEMMs
+// and conv2d_fullwin.comp; the gpu variant never does.
+func TestFullWindowShapes(t *testing.T) {
+	k := kernels(t, "cpu")
+	want := map[string]bool{}
+	for _, p := range conv2dAutoShapes {
+		full := p.H*p.W > 1 && p.H <= 2 && p.W <= 2 && min(p.C, p.K) >= 32
+		want[convName(p)] = full
+		if got := k.fullWindow(p); got != full {
+			t.Errorf("%s: fullWindow %v, want %v", convName(p), got, full)
+		}
+		if full && k.Conv2DScratch(p) < fullWindowFloats(p) {
+			t.Errorf("%s: Conv2DScratch %d under the full window's %d", convName(p), k.Conv2DScratch(p), fullWindowFloats(p))
+		}
+		if full && k.Conv2DKeepFloats(p) != 0 {
+			t.Errorf("%s: keeps a Winograd transform the full window never writes", convName(p))
+		}
+	}
+	if n := 0; true {
+		for _, v := range want {
+			if v {
+				n++
+			}
+		}
+		if n < 4 {
+			t.Errorf("only %d full-window rows", n)
+		}
+	}
+	// A 3x3 map: the corner taps of its corner outputs fall outside the filter.
+	if k.fullWindow(ref.Conv2D{N: 1, H: 3, W: 3, C: 32, K: 32, R: 3, S: 3, Stride: 1, Pad: 1}) {
+		t.Error("a 3x3 map taken as full-window")
+	}
+	if g := kernels(t, "gpu"); g.fullWindow(conv2dAutoShapes[3]) {
+		t.Error("the gpu variant takes the full window")
+	}
+}
