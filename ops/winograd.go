@@ -401,9 +401,9 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // 4 tiles of 36 against F(2x2)'s 16 of 16), F(2x2) at 2x2 (16 against 36 and 36), the direct
 // kernels at 1x1 (9 against 16). Measured at the demo preset's maps (width 32, batch 256,
 // BENCHMARKS.md): at 2x2 F(2x2) took 3.9-5.0 ms a direction against F(4x4)'s 8.3-8.6, at 1x1 the
-// direct kernels 4.8-23 against F(4x4)'s 30-37. The Auto dispatchers run a 2x2 map of 32 channels
-// and more as a full-window convolution instead (conv2d_fullwin.go: F(2x2)'s multiplications without
-// its transforms), but for backward data's _add form, which keeps F(2x2).
+// direct kernels 4.8-23 against F(4x4)'s 30-37. (A full-window form of the 2x2 maps, F(2x2)'s
+// multiplications as one GEMM per output pixel without the transforms, ran the demo's step 4.5%
+// faster and was taken out again: commit eb1db85, BENCHMARKS.md.)
 func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
 	if k.Variant != "cpu" || !WinogradOK(p) || min(p.C, p.K) < 16 {
 		return 0
@@ -452,9 +452,6 @@ func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 			n = max(n, k.Conv2DIm2colScratch(q))
 		}
 	}
-	if k.fullWindow(p) {
-		n = max(n, fullWindowFloats(p))
-	}
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
 		if m := k.WinogradTile(p, dir); m > 0 {
 			n = max(n, k.Conv2DWinogradScratch(p, dir, m))
@@ -475,7 +472,7 @@ func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk
 // it costs memory (the width-64 CIFAR ResNet-18 at 2x64 images: 477 MiB) for time (that step
 // 1.06-1.10x faster, BENCHMARKS.md).
 func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
-	if _, _, ok := singleTap(p); ok || k.fullWindow(p) {
+	if _, _, ok := singleTap(p); ok {
 		return 0
 	}
 	m := k.WinogradTile(p, "fwd")
@@ -492,9 +489,6 @@ func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
 func (k *Kernels) Conv2DForwardAutoKeep(s *vk.Seq, p ref.Conv2D, x, w, y, scratch, keep vk.Binding) {
 	if q, tap, ok := singleTap(p); ok {
 		k.Conv2DForward(s, q, x, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), y)
-		return
-	}
-	if k.fullWindow(p) && k.conv2DForwardFullWindow(s, p, x, w, y, scratch) {
 		return
 	}
 	if m := k.WinogradTile(p, "fwd"); m > 0 {
@@ -523,9 +517,6 @@ func (k *Kernels) conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scr
 		k.conv2DBackwardData(s, q, dy, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), dx, add)
 		return
 	}
-	if !add && k.fullWindow(p) && k.conv2DBackwardDataFullWindow(s, p, dy, w, dx, scratch) {
-		return
-	}
 	if m := k.WinogradTile(p, "bwd_data"); m > 0 {
 		k.conv2DBackwardDataWinograd(s, p, m, dy, w, dx, scratch, add)
 		return
@@ -546,9 +537,6 @@ func (k *Kernels) Conv2DBackwardWeightAutoKept(s *vk.Seq, p ref.Conv2D, x, dy, d
 		need("Conv2DBackwardWeightAuto", "dw", dw, p.R*p.S*p.C*p.K)
 		s.Fill(F32(dw.Buf, int(dw.Off/4), p.R*p.S*p.C*p.K), 0) // the taps that never meet the image
 		k.conv2DBackwardWeightGEMM(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+tap, q.C*q.K), scratch)
-		return
-	}
-	if k.fullWindow(p) && k.conv2DBackwardWeightFullWindow(s, p, x, dy, dw, scratch) {
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {

@@ -16,7 +16,6 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_data_gpu.comp":    "3fbf14f5e5a2862aed39366a5e4f983d62e3a71d68501ab7ecfdd8ed78702511",
 	"conv2d_bwd_weight_cpu.comp":  "ba4b77311708263e733fd445cdb4a9e9b189eae8e7dfa2b19acc5f18221d0918",
 	"conv2d_bwd_weight_gpu.comp":  "57e1cc0b3584d78d90d61da8c4a10720ed1ad14ba68660b0867406bb782102f4",
-	"conv2d_fullwin.comp":         "f5037fdc5f34972a02183f67ccfe06e7ad7f5c5b4af4bd31f341c2d95a2223a9",
 	"conv2d_fwd_cpu.comp":         "98db9de8a07788b572d32eba8a6dc994b07383cb2da980a2c73ed86d1100c176",
 	"conv2d_fwd_gpu.comp":         "08a196e71bf433eddc8fef9afc20fb46e0b0d7e8f2847b5f155598b2e81389c4",
 	"conv2d_im2col.comp":          "115521826fcf96c036317fde146c2c01e2746898366f4c7e90e499f12e08e6c6",
