@@ -117,6 +117,13 @@ func TestGemmSplitShapes(t *testing.T) {
 			t.Errorf("%+v: no scratch: nothing splits", p)
 		}
 	}
+	k.Whole = true // VKCLR_GPU_SPLIT=0
+	c, _ := k.gemmChunks(linearFwd(linearSplitShapes[0]))
+	n := k.LinearScratch(linearSplitShapes[0])
+	k.Whole = false // the other tests share k
+	if c != 1 || n != 0 {
+		t.Errorf("Whole: %d chunks, scratch %d; want 1 and 0", c, n)
+	}
 	cpu := kernels(t, "cpu")
 	if n := cpu.LinearScratch(linearSplitShapes[0]); n != 0 {
 		t.Errorf("cpu variant: LinearScratch %d, want 0 (it never splits)", n)

@@ -53,6 +53,9 @@ type Kernels struct {
 	// instead of the narrow blocks for outputs of 64 columns or fewer (gpuConvPipe); the environment's
 	// VKCLR_GPU_NARROW=0 sets it.
 	Square bool
+	// Whole keeps the gpu variant's GEMMs unsplit (gemmChunks), to compare split K against them; the
+	// environment's VKCLR_GPU_SPLIT=0 sets it.
+	Whole bool
 }
 
 // Options tune kernel selection.
@@ -64,7 +67,8 @@ type Options struct {
 
 // New creates every registered pipeline for c's device.
 func New(c *vk.Context, opt Options) (*Kernels, error) {
-	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant, Square: os.Getenv("VKCLR_GPU_NARROW") == "0"}
+	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant, Square: os.Getenv("VKCLR_GPU_NARROW") == "0",
+		Whole: os.Getenv("VKCLR_GPU_SPLIT") == "0"}
 	if k.Variant == "" {
 		k.Variant = "gpu"
 		if c.Caps.IsCPU() {

@@ -155,7 +155,7 @@ const (
 // gemmChunks is the number of chunks gemm splits g's reduction into on this device, and the
 // reduction length of each (the last may be shorter); 1 and g.K where it does not split.
 func (k *Kernels) gemmChunks(g gemm) (chunks, kChunk int) {
-	if k.Variant == "cpu" || g.ldc != g.N {
+	if k.Variant == "cpu" || k.Whole || g.ldc != g.N {
 		return 1, g.K
 	}
 	p := k.pipe("gemm_gpu")
