@@ -144,9 +144,10 @@ func (k *Kernels) storageLimit() uint64 {
 // product with a reduction of 512 took 0.6 ms, a third of the head's 2.7 ms in a width-16 step
 // (BENCHMARKS.md). gemmChunks splits the reduction into chunks of whole BK steps, enough for about
 // splitGroups workgroups and none shorter than splitMinK; gemm_gpu writes each chunk's partial
-// product to scratch and gemm_gpu_sum adds them in chunk order, then applies the GEMM's mode. The
+// product to scratch and gemm_gpu_sum adds them in chunk order, then the bias, if any. The
 // split depends only on the shape and the device's block, so results are bit-identical from run
-// to run. Only where the caller passes scratch (LinearScratch floats) and C's rows are contiguous.
+// to run. Only where the caller passes scratch (LinearScratch floats), C's rows are contiguous and
+// the GEMM overwrites C (Linear's: with or without a bias; no caller accumulates with scratch).
 const (
 	splitGroups = 128
 	splitMinK   = 64
@@ -155,7 +156,7 @@ const (
 // gemmChunks is the number of chunks gemm splits g's reduction into on this device, and the
 // reduction length of each (the last may be shorter); 1 and g.K where it does not split.
 func (k *Kernels) gemmChunks(g gemm) (chunks, kChunk int) {
-	if k.Variant == "cpu" || k.Whole || g.ldc != g.N {
+	if k.Variant == "cpu" || k.Whole || g.ldc != g.N || g.mode == gemmAccumulate {
 		return 1, g.K
 	}
 	p := k.pipe("gemm_gpu")

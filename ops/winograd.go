@@ -194,6 +194,18 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 // convolution.
 func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding, add bool) {
 	uN, vN := w.filterFloats(), w.inFloats()
+	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
+	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
+	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2 (BENCHMARKS.md).
+	gname := "conv2d_winograd_gemm_nn"
+	if w.Co >= 64 {
+		gname = "conv2d_winograd_gemm_nn16"
+		if k.shared8() {
+			gname += "_s"
+		}
+	}
+	gemm := k.pipe(gname)
+	wg := int(gemm.Spec[0])
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
@@ -205,7 +217,16 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
-		k.winoGemmNN(s, T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co, w.xis, vb, voff, ub, uoff, ob, ooff)
+		tm, tn := cpuTiles(gname)
+		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
+		wgn := min(tilesN, 8, wg)
+		if strings.HasSuffix(gname, "_s") {
+			wgn = sharedWGN(tilesN)
+		}
+		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
+		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co,
+			voff, uoff, ooff, wgn, gpx, w.xis, 1, 0, 0, false), vb, ub, ob)
 		out := w.P * w.Q * w.Cout
 		mb, moff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.TexelVec4)
 		name := "conv2d_winograd_out_" + w.suffix()
@@ -231,34 +252,6 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		}
 		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff, ytoff), binds...)
 	}
-}
-
-// winoGemmNN records the batched GEMM C_xi (M x N) = A_xi (M x K) B_xi (K x N) for xis frequencies
-// (conv2d_winograd_gemm's plain forms), row strides lda, ldb, ldc and the frequencies aStride,
-// bStride, cStride floats apart; A and B bound as RGBA32F texels from element offsets aoff and boff
-// (multiples of 4), C as storage from coff. 16x16 tiles from 64 output columns: 1.05-1.09x on the
-// GEMM at widths 64's four stages and 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there:
-// 1.0-1.07x, not kept); below 64, 32x8: 1.06-1.1x against 16x8 at width 16's layer2 (BENCHMARKS.md).
-func (k *Kernels) winoGemmNN(s *vk.Seq, M, N, K, lda, ldb, ldc, aStride, bStride, cStride, xis int, a vk.Binding, aoff int, b vk.Binding, boff int, c vk.Binding, coff int) {
-	gname := "conv2d_winograd_gemm_nn"
-	if N >= 64 {
-		gname = "conv2d_winograd_gemm_nn16"
-		if k.shared8() {
-			gname += "_s"
-		}
-	}
-	gemm := k.pipe(gname)
-	wg := int(gemm.Spec[0])
-	tm, tn := cpuTiles(gname)
-	tilesM, tilesN := ceilDiv(M, tm), ceilDiv(N, tn)
-	wgn := min(tilesN, 8, wg)
-	if strings.HasSuffix(gname, "_s") {
-		wgn = sharedWGN(tilesN)
-	}
-	gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
-	gx, gy, gz := vk.Grid1D(k.Ctx, gpx*xis*wg, wg)
-	s.Dispatch(gemm, gx, gy, gz, vk.Push(M, N, K, lda, ldb, ldc, aStride, bStride, cStride,
-		aoff, boff, coff, wgn, gpx, xis, 1, 0, 0, false), a, b, c)
 }
 
 // Conv2DWinogradScratch is the scratch in float32s the Winograd kernels with tile m (2 or 4) need

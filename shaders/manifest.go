@@ -27,7 +27,7 @@ var sourceHashes = map[string]string{
 	"conv2d_winograd_wgrad.comp":  "72d9c6e8c6adb3de24d4ac2b6538a374f22c94ed28209b692d65b1c0c7201628",
 	"gemm_cpu.comp":               "fd083275d6a1eae6b7cd68b9e12085f846b44b08a3493458dc773cb46191ea14",
 	"gemm_gpu.comp":               "760c89fb8b0759dcf05f3af974d2e029460fe2377b551a2be5f06ef4ebb08bfe",
-	"gemm_gpu_sum.comp":           "c9f9a0faa347714d47822b6ec59d33a235188055b212300f35077d9e78ec4a69",
+	"gemm_gpu_sum.comp":           "cf462e17465cab011bd419f2268bf9831c1766cfbcff5f600491a93b356abcd6",
 	"global_avg_pool.comp":        "973684863f079d93afc380ff3c01135b493dd62e2d8e4e29e5cf663820d33165",
 	"l2_normalize.comp":           "d42d2ca6563e0840206f44a190a8bde1339667f0c5bf0283492fa0f1bcbe47ef",
 	"max_pool.comp":               "346122c2c5dba795f3a790ed12f4d0253d58cd2784d07348f216ca1d502a9186",
