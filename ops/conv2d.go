@@ -5,6 +5,7 @@ package ops
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/vkclr/vkclr/ops/ref"
 	"github.com/vkclr/vkclr/vk"
@@ -40,6 +41,16 @@ func init() {
 			binds = append(binds, vk.TexelVec4)
 		}
 		register(name, kernelDef{module: name, bindings: binds, push: convPushSize, spec: cpuLocal})
+	}
+	// Every vec4 form's _x8: eight floats a store (common.glsl, Kernels.x8).
+	for _, name := range []string{"conv2d_fwd_cpu_v4", "conv2d_fwd_cpu_v4c1", "conv2d_fwd_cpu_v4c3", "conv2d_fwd_cpu_v4_s4",
+		"conv2d_fwd_cpu_v4c1_s4", "conv2d_fwd_cpu_v4c3_s4", "conv2d_bwd_data_cpu_v4", "conv2d_bwd_data_cpu_v4t",
+		"conv2d_bwd_data_cpu_v4_add", "conv2d_bwd_data_cpu_v4t_add", "conv2d_bwd_data_cpu_v4_s4", "conv2d_bwd_data_cpu_v4_add_s4"} {
+		binds := []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}
+		if strings.Contains(name, "_add") {
+			binds = append(binds, vk.TexelVec4)
+		}
+		register(name+"_x8", kernelDef{module: name + "_x8", bindings: binds, push: convPushSize, spec: cpuLocal})
 	}
 	// Forward for a 4-channel input of which only 1 (c1) or 2-3 (c3) channels can be nonzero (UsedC).
 	for _, v := range []string{"v4c1", "v4c3"} {
@@ -140,6 +151,9 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			if shared {
 				name += "_s4"
 			}
+			if kind == vk.TexelVec4 && !cp.quad && k.x8() && cols%8 == 0 && ooff%8 == 0 {
+				name += "_x8" // eight floats a store (common.glsl)
+			}
 			pipe := k.pipe(name)
 			wg := int(pipe.Spec[0])
 			cp.wgn = min(tilesN, 8, wg)
@@ -204,24 +218,41 @@ func skipsPadding(p ref.Conv2D) bool { return p.C == 4 && p.UsedC > 0 && p.UsedC
 // and layer2); backward data takes 32x16 (v4t) only with 16 columns or fewer (1.12x at width 16's
 // layer1; 0.97-1.03x at 64 channels).
 var cpuTileOf = map[string][2]int{
-	"conv2d_fwd_cpu_v4":             {32, 16},
-	"conv2d_fwd_cpu_v4c1":           {32, 16},
-	"conv2d_fwd_cpu_v4c3":           {32, 16},
-	"conv2d_bwd_data_cpu_v4":        {16, 16},
-	"conv2d_bwd_data_cpu_v4t":       {32, 16},
-	"conv2d_bwd_data_cpu_v4_add":    {16, 16},
-	"conv2d_bwd_data_cpu_v4t_add":   {32, 16},
-	"conv2d_bwd_weight_cpu_v4q":     {16, 8},
-	"conv2d_fwd_cpu_v4_s4":          {32, 16},
-	"conv2d_fwd_cpu_v4c1_s4":        {32, 16},
-	"conv2d_fwd_cpu_v4c3_s4":        {32, 16},
-	"conv2d_bwd_data_cpu_v4_s4":     {16, 16},
-	"conv2d_bwd_data_cpu_v4_add_s4": {16, 16},
-	"conv2d_winograd_gemm_nn":       {32, 8},
-	"conv2d_winograd_gemm_nn16":     {16, 16},
-	"conv2d_winograd_gemm_nn16_s":   {16, 16},
-	"conv2d_winograd_gemm_tn":       {16, 16},
-	"conv2d_winograd_gemm_tn_s":     {16, 16},
+	"conv2d_fwd_cpu_v4":                {32, 16},
+	"conv2d_fwd_cpu_v4c1":              {32, 16},
+	"conv2d_fwd_cpu_v4c3":              {32, 16},
+	"conv2d_bwd_data_cpu_v4":           {16, 16},
+	"conv2d_bwd_data_cpu_v4t":          {32, 16},
+	"conv2d_bwd_data_cpu_v4_add":       {16, 16},
+	"conv2d_bwd_data_cpu_v4t_add":      {32, 16},
+	"conv2d_bwd_weight_cpu_v4q":        {16, 8},
+	"conv2d_fwd_cpu_v4_s4":             {32, 16},
+	"conv2d_fwd_cpu_v4c1_s4":           {32, 16},
+	"conv2d_fwd_cpu_v4c3_s4":           {32, 16},
+	"conv2d_bwd_data_cpu_v4_s4":        {16, 16},
+	"conv2d_bwd_data_cpu_v4_add_s4":    {16, 16},
+	"conv2d_fwd_cpu_v4_x8":             {32, 16},
+	"conv2d_fwd_cpu_v4c1_x8":           {32, 16},
+	"conv2d_fwd_cpu_v4c3_x8":           {32, 16},
+	"conv2d_fwd_cpu_v4_s4_x8":          {32, 16},
+	"conv2d_fwd_cpu_v4c1_s4_x8":        {32, 16},
+	"conv2d_fwd_cpu_v4c3_s4_x8":        {32, 16},
+	"conv2d_bwd_data_cpu_v4_x8":        {16, 16},
+	"conv2d_bwd_data_cpu_v4t_x8":       {32, 16},
+	"conv2d_bwd_data_cpu_v4_add_x8":    {16, 16},
+	"conv2d_bwd_data_cpu_v4t_add_x8":   {32, 16},
+	"conv2d_bwd_data_cpu_v4_s4_x8":     {16, 16},
+	"conv2d_bwd_data_cpu_v4_add_s4_x8": {16, 16},
+	"conv2d_winograd_gemm_nn":          {32, 8},
+	"conv2d_winograd_gemm_nn16":        {16, 16},
+	"conv2d_winograd_gemm_nn16_s":      {16, 16},
+	"conv2d_winograd_gemm_tn":          {16, 16},
+	"conv2d_winograd_gemm_tn_s":        {16, 16},
+	"conv2d_winograd_gemm_nn_x8":       {32, 8},
+	"conv2d_winograd_gemm_nn16_x8":     {16, 16},
+	"conv2d_winograd_gemm_nn16_s_x8":   {16, 16},
+	"conv2d_winograd_gemm_tn_x8":       {16, 16},
+	"conv2d_winograd_gemm_tn_s_x8":     {16, 16},
 }
 
 // cpuTiles is the register tile a cpu kernel was compiled with.

@@ -123,7 +123,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 	if partials {
 		cb, coff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, colsN, chunks*rowLen*p.K, vk.Storage)
 	}
-	gemm := k.pipe(k.gemmTN(rowLen, p.K))
+	gemm := k.pipe(k.gemmTN(rowLen, p.K, coff))
 	for n0 := 0; n0 < p.N; n0 += step {
 		n := min(step, p.N-n0)
 		rows := n * P * Q

@@ -47,7 +47,8 @@ type Kernels struct {
 	// texel-buffer loads, for CPU drivers) or "gpu" (shared-memory tiles).
 	Variant string
 	// Plain keeps the cpu variant's GEMMs and direct convolutions off their subgroup-shuffle forms
-	// (shared8, sharedConv) even where the device takes them, so tests cover both on one device.
+	// (shared8, sharedConv), and its store-bound kernels off their _x8 forms (x8), even where the
+	// device takes them, so tests cover both on one device.
 	Plain bool
 	// Square keeps the gpu variant's convolutions on gpuLocal's 128 x 128 block for every shape
 	// instead of the narrow blocks for outputs of 64 columns or fewer (gpuConvPipe); the environment's

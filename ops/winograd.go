@@ -31,10 +31,11 @@ func init() {
 		for _, src := range []string{"", "dy_"} {
 			register("conv2d_winograd_in_"+src+f, kernelDef{module: "conv2d_winograd_in_" + src + f, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: local1D})
 			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 11 * 4, spec: local1D})
+			register("conv2d_winograd_in_"+src+f+"_x8", kernelDef{module: "conv2d_winograd_in_" + src + f + "_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: local1D})
 		}
-		for _, v := range []string{"", "_s", "_add", "_s_add"} {
+		for _, v := range []string{"", "_s", "_add", "_s_add", "_x8", "_x8_add"} {
 			binds := []vk.DescKind{vk.TexelVec4, vk.Storage}
-			if v == "_add" {
+			if v == "_add" || v == "_x8_add" {
 				binds = append(binds, vk.TexelVec4) // y read through a texel view
 			}
 			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: binds, push: 11 * 4, spec: local1D})
@@ -48,7 +49,7 @@ func init() {
 		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: wgrad, push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_wgrad_"+f+"_v", kernelDef{module: "conv2d_winograd_wgrad_" + f + "_v", bindings: wgrad, push: 8 * 4, spec: local1D})
 	}
-	for _, v := range []string{"nn", "nn16", "nn16_s", "tn", "tn_s"} {
+	for _, v := range []string{"nn", "nn16", "nn16_s", "tn", "tn_s", "nn_x8", "nn16_x8", "nn16_s_x8", "tn_x8", "tn_s_x8"} {
 		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
 	}
 }
@@ -185,7 +186,11 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 			panic("ops.Winograd: input exceeds the device's texel-buffer range")
 		}
 	}
-	k.dispatch1D(s, name, T*cp/4, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, T*cp, xoff, voff), xb, vb)
+	per := 4
+	if !strings.HasSuffix(name, "_s") && k.x8() && cp%8 == 0 && voff%8 == 0 {
+		name, per = name+"_x8", 8
+	}
+	k.dispatch1D(s, name, T*cp/per, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, T*cp, xoff, voff), xb, vb)
 }
 
 // winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
@@ -204,8 +209,6 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 			gname += "_s"
 		}
 	}
-	gemm := k.pipe(gname)
-	wg := int(gemm.Spec[0])
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
@@ -217,10 +220,16 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
+		gname := gname
+		if k.x8() && w.Co%8 == 0 && ooff%8 == 0 {
+			gname += "_x8"
+		}
+		gemm := k.pipe(gname)
+		wg := int(gemm.Spec[0])
 		tm, tn := cpuTiles(gname)
 		tilesM, tilesN := ceilDiv(T, tm), ceilDiv(w.Co, tn)
 		wgn := min(tilesN, 8, wg)
-		if strings.HasSuffix(gname, "_s") {
+		if sharedForm(gname) {
 			wgn = sharedWGN(tilesN)
 		}
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
@@ -243,14 +252,17 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 			vec4 = ok
 			binds, ytoff = append(binds, yt), o
 		}
+		per := 4
 		if !vec4 {
 			name += "_s"
 			binds = binds[:2]
+		} else if k.x8() && w.Cout%8 == 0 && w.Co%8 == 0 && yoff%8 == 0 {
+			name, per = name+"_x8", 8
 		}
 		if add {
 			name += "_add"
 		}
-		k.dispatch1D(s, name, T*w.Co/4, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff, ytoff), binds...)
+		k.dispatch1D(s, name, T*w.Co/per, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff, ytoff), binds...)
 	}
 }
 
@@ -340,7 +352,6 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 	if kept.Buf != nil {
 		need("Conv2DBackwardWeightWinograd", "kept", kept, w.keptAt(w.N))
 	}
-	gemm := k.pipe(k.gemmTN(w.Ci, w.Co))
 	for n0 := 0; n0 < w.N; n0 += w.step {
 		n := min(w.step, w.N-n0)
 		T := w.tiles(n)
@@ -354,6 +365,7 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		zb, zoff := k.scratchSpan("Winograd", scratch, vN, w.xis*T*w.Co, vk.TexelVec4)
 		sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
+		gemm := k.pipe(k.gemmTN(w.Ci, w.Co, soff))
 		c := ceilDiv(T, rows)
 		gx, gy, gz := k.gridTN(gemm, c*w.xis, w.Ci, w.Co)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, T*w.Ci, T*w.Co, w.Ci*w.Co,
@@ -552,6 +564,16 @@ func (k *Kernels) conv2DBackwardWeightGEMM(s *vk.Seq, p ref.Conv2D, x, dy, dw, s
 	k.Conv2DBackwardWeight(s, p, x, dy, dw, scratch)
 }
 
+// x8 reports whether the cpu variant takes the _x8 forms of its store-bound kernels (the Winograd
+// transforms and GEMMs), which store eight floats at a time as one 32-byte vector of 64-bit integers
+// (common.glsl): they need shaderInt64, and Plain keeps them off so tests compare both forms on one
+// device. Where a destination's offset or row length is not a multiple of 8 the callers keep the
+// vec4 forms. Same bytes, half the store instructions: on lavapipe each is a loop over the lanes.
+func (k *Kernels) x8() bool { return k.Variant == "cpu" && !k.Plain && k.Ctx.Caps.Int64 }
+
+// sharedForm reports whether GEMM name is a subgroup-shuffle (_s) form, with or without _x8.
+func sharedForm(name string) bool { return strings.HasSuffix(strings.TrimSuffix(name, "_x8"), "_s") }
+
 // shared8 reports whether the cpu variant's 16x16 GEMMs take their subgroup-shuffle forms (the _s
 // variants of conv2d_winograd_gemm.comp): subgroups of exactly 8 lanes with shuffles (lavapipe at its
 // default 256 bits), whole subgroups in a workgroup, and Plain not set.
@@ -564,13 +586,18 @@ func (k *Kernels) shared8() bool {
 // gemmTN is the grad-weight GEMM (C (+)= A^T B in chunks) this device takes for an M x N output: the
 // _s form when its 2 x 4 blocks of 16x16 tiles keep at least 3 of 4 lanes busy (2 row tiles, 3 column
 // tiles): at 16 and 32 channels (1 x 1 and 2 x 2 tiles) most lanes would idle, and the width-16 step
-// ran 0.9x with it there.
-func (k *Kernels) gemmTN(M, N int) string {
+// ran 0.9x with it there. The _x8 form where C's rows (N floats) and its first float coff are
+// multiples of 8.
+func (k *Kernels) gemmTN(M, N, coff int) string {
 	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
+	name := "conv2d_winograd_gemm_tn"
 	if k.shared8() && ceilDiv(M, tm) >= 2 && ceilDiv(N, tn) >= 3 {
-		return "conv2d_winograd_gemm_tn_s"
+		name += "_s"
 	}
-	return "conv2d_winograd_gemm_tn"
+	if k.x8() && N%8 == 0 && coff%8 == 0 {
+		name += "_x8"
+	}
+	return name
 }
 
 // gridTN is the grid of gemm (gemmTN's) over parts (chunks x frequencies) outputs of M x N: one
@@ -579,7 +606,7 @@ func (k *Kernels) gemmTN(M, N int) string {
 func (k *Kernels) gridTN(gemm *vk.Pipeline, parts, M, N int) (x, y, z uint32) {
 	tm, tn := cpuTiles("conv2d_winograd_gemm_tn")
 	n := parts * ceilDiv(M, tm) * ceilDiv(N, tn)
-	if strings.HasSuffix(gemm.Name, "_s") {
+	if sharedForm(gemm.Name) {
 		n = parts * ceilDiv(ceilDiv(M, tm), 2) * ceilDiv(ceilDiv(N, tn), 4) * 8
 	}
 	return vk.Grid1D(k.Ctx, n, int(gemm.Spec[0]))

@@ -35,3 +35,19 @@ uint flat_group() {
 // lane mask, so the tail's loop took a trip, with its loads and stores, for every one of the K vec4s.
 #define TAIL_OWNER(base, n4, K) \
 	((n4) >= (base) && ((n4) - (base)) % gl_WorkGroupSize.x == 0 && (n4) - (base) < (K) * gl_WorkGroupSize.x)
+
+#ifdef X8
+// X8 (the _x8 variants of the cpu kernels): eight floats a store, as one 32-byte vector of four
+// 64-bit integers, where the plain form makes two vec4 stores. lavapipe runs every storage-buffer
+// store as a loop over the lanes of its SIMD register, one trip a lane for each store instruction
+// whatever its width, so half the stores is half the trips; the bytes written are the same. Needs
+// shaderInt64 (ops.Kernels.x8 checks it) and 32-byte aligned destinations.
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+u64vec4 pack8(vec4 lo, vec4 hi) {
+	return u64vec4(packUint2x32(floatBitsToUint(lo.xy)), packUint2x32(floatBitsToUint(lo.zw)),
+		packUint2x32(floatBitsToUint(hi.xy)), packUint2x32(floatBitsToUint(hi.zw)));
+}
+#define VSTEP 8 // floats a store
+#else
+#define VSTEP 4
+#endif

@@ -18,6 +18,12 @@
 //!variant s_add -DSCALAR=1 -DACCUM=1
 //!variant v4_s4 -DTM=16 -DTN=16 -DSHARE_SN=4
 //!variant v4_add_s4 -DTM=16 -DTN=16 -DACCUM=1 -DSHARE_SN=4
+//!variant v4_x8 -DTM=16 -DTN=16 -DX8=1
+//!variant v4t_x8 -DTM=32 -DTN=16 -DX8=1
+//!variant v4_add_x8 -DTM=16 -DTN=16 -DACCUM=1 -DX8=1
+//!variant v4t_add_x8 -DTM=32 -DTN=16 -DACCUM=1 -DX8=1
+//!variant v4_s4_x8 -DTM=16 -DTN=16 -DSHARE_SN=4 -DX8=1
+//!variant v4_add_s4_x8 -DTM=16 -DTN=16 -DACCUM=1 -DSHARE_SN=4 -DX8=1
 // _s variants: B's TN vec4s a step (one a column) split among the 8 / SHARE_SN lanes of a column tile.
 #define SHARE_BR (TN * SHARE_SN / 8)
 
@@ -44,6 +50,10 @@ layout(std430, set = 0, binding = 2) writeonly buffer DX { vec4 dx4[]; }; // (N,
 // a strided convolution, whose texel views cover the same pixels' range.
 layout(set = 0, binding = 3) uniform samplerBuffer DXT;
 #endif
+#endif
+#ifdef X8
+// X8 (the _x8 variants): eight floats a store (common.glsl); C and the output offset multiples of 8.
+layout(std430, set = 0, binding = 2) writeonly buffer DX8 { u64vec4 dx8[]; };
 #endif
 
 void main() {
@@ -162,11 +172,21 @@ void main() {
 #endif
 		}
 #else
-		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+		[[unroll]] for (uint j = 0; j < TN; j += VSTEP) {
 			if (n0 + j >= p.C) break;
 			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+#ifdef X8
+			vec4 v2 = vec4(acc[i][j + 4], acc[i][j + 5], acc[i][j + 6], acc[i][j + 7]);
+#endif
 #ifdef ACCUM
-			dx4[(row + j) / 4] = texelFetch(DXT, int((row + j - p.off2 + p.off3) / 4)) + v;
+			uint old = (row + j - p.off2 + p.off3) / 4; // dx's vec4 in the texel view
+			v += texelFetch(DXT, int(old));
+#ifdef X8
+			v2 += texelFetch(DXT, int(old + 1));
+#endif
+#endif
+#ifdef X8
+			dx8[(row + j) / 8] = pack8(v, v2);
 #else
 			dx4[(row + j) / 4] = v;
 #endif

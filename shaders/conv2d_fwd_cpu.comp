@@ -14,6 +14,12 @@
 //!variant v4c1_s4 -DTM=32 -DTN=16 -DUSEDC=1 -DSHARE_SN=4
 //!variant v4c3_s4 -DTM=32 -DTN=16 -DUSEDC=3 -DSHARE_SN=4
 //!variant s -DSCALAR=1
+//!variant v4_x8 -DTM=32 -DTN=16 -DX8=1
+//!variant v4c1_x8 -DTM=32 -DTN=16 -DUSEDC=1 -DX8=1
+//!variant v4c3_x8 -DTM=32 -DTN=16 -DUSEDC=3 -DX8=1
+//!variant v4_s4_x8 -DTM=32 -DTN=16 -DSHARE_SN=4 -DX8=1
+//!variant v4c1_s4_x8 -DTM=32 -DTN=16 -DUSEDC=1 -DSHARE_SN=4 -DX8=1
+//!variant v4c3_s4_x8 -DTM=32 -DTN=16 -DUSEDC=3 -DSHARE_SN=4 -DX8=1
 
 layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
 layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
@@ -21,6 +27,10 @@ layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
 layout(std430, set = 0, binding = 2) writeonly buffer Y { float y[]; }; // (N, P, Q, K)
 #else
 layout(std430, set = 0, binding = 2) writeonly buffer Y { vec4 y[]; }; // (N, P, Q, K / 4)
+#endif
+#ifdef X8
+// X8 (the _x8 variants): eight floats a store (common.glsl); K and the output offset multiples of 8.
+layout(std430, set = 0, binding = 2) writeonly buffer Y8 { u64vec4 y8[]; };
 #endif
 
 // USEDC (the c1 and c3 variants, C == 4): only input channels below USEDC may be nonzero (an image's 1
@@ -167,10 +177,16 @@ void main() {
 			y[row + j] = acc[i][j];
 		}
 #else
-		// vec4 stores: lavapipe turns every storage access into a per-lane loop, so fewer is faster.
-		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+		// vec4 stores (X8: eight floats a store): lavapipe turns every storage access into a per-lane
+		// loop, so fewer is faster.
+		[[unroll]] for (uint j = 0; j < TN; j += VSTEP) {
 			if (n0 + j >= p.K) break;
-			y[(row + j) / 4] = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+#ifdef X8
+			y8[(row + j) / 8] = pack8(v, vec4(acc[i][j + 4], acc[i][j + 5], acc[i][j + 6], acc[i][j + 7]));
+#else
+			y[(row + j) / 4] = v;
+#endif
 		}
 #endif
 	}

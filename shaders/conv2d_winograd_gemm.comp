@@ -29,6 +29,11 @@
 //!variant nn16_s -DTM=16 -DTN=16 -DSHARE=1
 //!variant tn -DTRANS_A=1 -DTM=16 -DTN=16
 //!variant tn_s -DTRANS_A=1 -DTM=16 -DTN=16 -DSHARE=1
+//!variant nn_x8 -DTM=32 -DTN=8 -DX8=1
+//!variant nn16_x8 -DTM=16 -DTN=16 -DX8=1
+//!variant nn16_s_x8 -DTM=16 -DTN=16 -DSHARE=1 -DX8=1
+//!variant tn_x8 -DTRANS_A=1 -DTM=16 -DTN=16 -DX8=1
+//!variant tn_s_x8 -DTRANS_A=1 -DTM=16 -DTN=16 -DSHARE=1 -DX8=1
 
 layout(push_constant) uniform Push {
 	uint M, N, K;
@@ -47,6 +52,11 @@ layout(push_constant) uniform Push {
 layout(set = 0, binding = 0) uniform samplerBuffer A; // RGBA32F
 layout(set = 0, binding = 1) uniform samplerBuffer B; // RGBA32F
 layout(std430, set = 0, binding = 2) buffer Out { vec4 c[]; };
+#ifdef X8
+// X8 (the _x8 forms): rows of C stored eight floats at a time (common.glsl); N, ldc and every offset
+// into C multiples of 8.
+layout(std430, set = 0, binding = 2) buffer Out8 { u64vec4 c8[]; };
+#endif
 
 void main() {
 #if defined(TRANS_A) && defined(SHARE)
@@ -182,17 +192,30 @@ void main() {
 	[[unroll]] for (uint i = 0; i < TM; i++) {
 		if (m0 + i >= p.M) break;
 		uint row = (cbase + (m0 + i) * p.ldc + n0) / 4;
-		// vec4 stores: lavapipe turns every storage access into a per-lane loop, so fewer is faster.
-		[[unroll]] for (uint j = 0; j < TN; j += 4) {
+		// vec4 stores (X8: eight floats a store): lavapipe turns every storage access into a per-lane
+		// loop, so fewer is faster.
+		[[unroll]] for (uint j = 0; j < TN; j += VSTEP) {
 			if (n0 + j >= p.N) break;
 			vec4 v = vec4(acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]);
+#ifdef X8
+			vec4 v2 = vec4(acc[i][j + 4], acc[i][j + 5], acc[i][j + 6], acc[i][j + 7]);
+#endif
 #ifdef TRANS_A
 			// Only the grad-weight GEMM adds (its later batch pieces). lavapipe runs both sides of an
 			// if, a uniform one too, under a lane mask, so in the forward forms this load would be
 			// paid on every store though never used: without it nn16_s ran 1.03-1.08x (BENCHMARKS.md).
-			if (p.accumulate != 0) v += c[row + j / 4];
+			if (p.accumulate != 0) {
+				v += c[row + j / 4];
+#ifdef X8
+				v2 += c[row + j / 4 + 1];
 #endif
+			}
+#endif
+#ifdef X8
+			c8[(row + j / 4) / 2] = pack8(v, v2);
+#else
 			c[row + j / 4] = v;
+#endif
 		}
 	}
 }

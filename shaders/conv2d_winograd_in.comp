@@ -2,7 +2,8 @@
 // ops/winograd.go. Input x (N, H, W, C); tile t = (n, th, tw) covers input rows th*MT-pad .. +ALPHA-1
 // (zeros outside the image) and becomes v[xi][t][c] = (B^T d B)[xi] for the ALPHA*ALPHA frequencies xi.
 // With DY the source is an output gradient dy (N, P, Q, K) and its MT x MT tiles become A dy A^T
-// (backward weight). One invocation: one tile, four channels. Channels are padded to Cp (a multiple
+// (backward weight). One invocation: one tile, four channels (X8: eight, Cp a multiple of 8 and v's
+// offset of 8, stored eight floats at a time; see common.glsl). Channels are padded to Cp (a multiple
 // of 4) with zeros, so the GEMMs in the Winograd domain always run on vec4s.
 #version 450
 #include "common.glsl"
@@ -16,6 +17,10 @@
 //!variant dy_f4_s -DMT=4 -DDY=1 -DSCALAR=1
 //!variant dy_f2 -DMT=2 -DDY=1
 //!variant dy_f2_s -DMT=2 -DDY=1 -DSCALAR=1
+//!variant f4_x8 -DMT=4 -DX8=1
+//!variant f2_x8 -DMT=2 -DX8=1
+//!variant dy_f4_x8 -DMT=4 -DDY=1 -DX8=1
+//!variant dy_f2_x8 -DMT=2 -DDY=1 -DX8=1
 
 layout(push_constant) uniform Push {
 	uint N, H, W, C; // the source tensor (for DY: N, P, Q, K)
@@ -29,6 +34,9 @@ layout(push_constant) uniform Push {
 // SCALAR: R32F texels, any C and offset; else RGBA32F texels, C % 4 == 0 and inOff % 4 == 0.
 layout(set = 0, binding = 0) uniform samplerBuffer X;
 layout(std430, set = 0, binding = 1) writeonly buffer V { vec4 v[]; }; // (ALPHA*ALPHA, T, Cp / 4)
+#ifdef X8
+layout(std430, set = 0, binding = 1) writeonly buffer V8 { u64vec4 v8[]; }; // (ALPHA*ALPHA, T, Cp / 8)
+#endif
 
 #ifdef DY
 #define SIDE MT
@@ -36,11 +44,8 @@ layout(std430, set = 0, binding = 1) writeonly buffer V { vec4 v[]; }; // (ALPHA
 #define SIDE ALPHA
 #endif
 
-void main() {
-	uint c4s = p.Cp / 4, T = p.N * p.TH * p.TW;
-	uint i = flat_id();
-	if (i >= T * c4s) return;
-	uint c = 4 * (i % c4s), t = i / c4s;
+// The transform of tile t's four channels from c on: res[a*ALPHA + b] is frequency (a, b).
+void tile(uint t, uint c, out vec4 res[ALPHA * ALPHA]) {
 	uint tw = t % p.TW, th = (t / p.TW) % p.TH, n = t / (p.TW * p.TH);
 	int h0 = int(th * MT) - int(p.pad), w0 = int(tw * MT) - int(p.pad);
 	vec4 d[ALPHA][ALPHA];
@@ -76,7 +81,6 @@ void main() {
 #endif
 		[[unroll]] for (uint a = 0; a < ALPHA; a++) d[a][b] = col[a];
 	}
-	uint o = (p.outOff + t * p.Cp + c) / 4, xs = p.xiStride / 4;
 	[[unroll]] for (uint a = 0; a < ALPHA; a++) {
 		vec4 row[ALPHA];
 #ifdef DY
@@ -87,6 +91,28 @@ void main() {
 		[[unroll]] for (uint b = 0; b < ALPHA; b++) row[b] = d[a][b];
 		wino_in(row);
 #endif
-		[[unroll]] for (uint b = 0; b < ALPHA; b++) v[o + (a * ALPHA + b) * xs] = row[b];
+		[[unroll]] for (uint b = 0; b < ALPHA; b++) res[a * ALPHA + b] = row[b];
 	}
+}
+
+void main() {
+	uint T = p.N * p.TH * p.TW, i = flat_id();
+#ifdef X8
+	uint c8s = p.Cp / 8;
+	if (i >= T * c8s) return;
+	uint c = 8 * (i % c8s), t = i / c8s;
+	vec4 lo[ALPHA * ALPHA], hi[ALPHA * ALPHA];
+	tile(t, c, lo);
+	tile(t, c + 4, hi);
+	uint o = (p.outOff + t * p.Cp + c) / 8, xs = p.xiStride / 8;
+	[[unroll]] for (uint f = 0; f < ALPHA * ALPHA; f++) v8[o + f * xs] = pack8(lo[f], hi[f]);
+#else
+	uint c4s = p.Cp / 4;
+	if (i >= T * c4s) return;
+	uint c = 4 * (i % c4s), t = i / c4s;
+	vec4 r[ALPHA * ALPHA];
+	tile(t, c, r);
+	uint o = (p.outOff + t * p.Cp + c) / 4, xs = p.xiStride / 4;
+	[[unroll]] for (uint f = 0; f < ALPHA * ALPHA; f++) v[o + f * xs] = r[f];
+#endif
 }

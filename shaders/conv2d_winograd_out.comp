@@ -1,7 +1,8 @@
 // conv2d_winograd_out.comp: the Winograd domain back to pixels, for ops/winograd.go: tile t = (n, th, tw)
 // of m[xi][t][k] (ALPHA*ALPHA frequencies, Kp channels a row) becomes y = A^T m A, the MT x MT output
 // pixels from (th*MT, tw*MT) of y (N, P, Q, K), or are added to y's (ACCUM); pixels past P or Q are
-// not stored. One invocation: one tile, four channels.
+// not stored. One invocation: one tile, four channels (X8: eight, K and Kp multiples of 8 and y's
+// offset of 8, stored eight floats at a time; see common.glsl).
 #version 450
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
@@ -14,6 +15,10 @@
 //!variant f4_s_add -DMT=4 -DSCALAR=1 -DACCUM=1
 //!variant f2_add -DMT=2 -DACCUM=1
 //!variant f2_s_add -DMT=2 -DSCALAR=1 -DACCUM=1
+//!variant f4_x8 -DMT=4 -DX8=1
+//!variant f2_x8 -DMT=2 -DX8=1
+//!variant f4_x8_add -DMT=4 -DX8=1 -DACCUM=1
+//!variant f2_x8_add -DMT=2 -DX8=1 -DACCUM=1
 
 layout(push_constant) uniform Push {
 	uint N, P, Q, K;
@@ -44,13 +49,12 @@ layout(std430, set = 0, binding = 1) YACCESS buffer Y { float y[]; };
 #else
 layout(std430, set = 0, binding = 1) YACCESS buffer Y { vec4 y[]; };
 #endif
+#ifdef X8
+layout(std430, set = 0, binding = 1) writeonly buffer Y8 { u64vec4 y8[]; };
+#endif
 
-void main() {
-	uint k4s = p.Kp / 4, T = p.N * p.TH * p.TW;
-	uint i = flat_id();
-	if (i >= T * k4s) return;
-	uint k = 4 * (i % k4s), t = i / k4s;
-	uint tw = t % p.TW, th = (t / p.TW) % p.TH, n = t / (p.TW * p.TH);
+// The MT x MT output pixels of tile t for the four channels from k on: res[a*MT + b] is pixel (a, b).
+void outTile(uint t, uint k, out vec4 res[MT * MT]) {
 	uint base = (p.inOff + t * p.Kp + k) / 4, xs = p.xiStride / 4;
 	vec4 o[MT][ALPHA];
 	[[unroll]] for (uint b = 0; b < ALPHA; b++) {
@@ -60,30 +64,55 @@ void main() {
 		[[unroll]] for (uint a = 0; a < MT; a++) o[a][b] = r[a];
 	}
 	[[unroll]] for (uint a = 0; a < MT; a++) {
-		uint h = th * MT + a;
-		if (h >= p.P) break;
 		vec4 row[ALPHA], r[MT];
 		[[unroll]] for (uint b = 0; b < ALPHA; b++) row[b] = o[a][b];
 		wino_out(row, r);
+		[[unroll]] for (uint b = 0; b < MT; b++) res[a * MT + b] = r[b];
+	}
+}
+
+void main() {
+	uint T = p.N * p.TH * p.TW, i = flat_id();
+#ifdef X8
+	uint k8s = p.Kp / 8;
+	if (i >= T * k8s) return;
+	uint k = 8 * (i % k8s), t = i / k8s;
+	vec4 lo[MT * MT], hi[MT * MT];
+	outTile(t, k, lo);
+	outTile(t, k + 4, hi);
+#else
+	uint k4s = p.Kp / 4;
+	if (i >= T * k4s) return;
+	uint k = 4 * (i % k4s), t = i / k4s;
+	vec4 r[MT * MT];
+	outTile(t, k, r);
+#endif
+	uint tw = t % p.TW, th = (t / p.TW) % p.TH, n = t / (p.TW * p.TH);
+	[[unroll]] for (uint a = 0; a < MT; a++) {
+		uint h = th * MT + a;
+		if (h >= p.P) break;
 		[[unroll]] for (uint b = 0; b < MT; b++) {
 			uint w = tw * MT + b;
 			if (w >= p.Q) break;
 			uint e = p.outOff + ((n * p.P + h) * p.Q + w) * p.K + k;
-#ifdef SCALAR
+#if defined(X8) && defined(ACCUM)
+			uint yt = (e - p.outOff + p.yTexOff) / 4;
+			y8[e / 8] = pack8(texelFetch(YT, int(yt)) + lo[a * MT + b], texelFetch(YT, int(yt + 1)) + hi[a * MT + b]);
+#elif defined(X8)
+			y8[e / 8] = pack8(lo[a * MT + b], hi[a * MT + b]);
+#elif defined(SCALAR)
 			[[unroll]] for (uint cc = 0; cc < 4; cc++)
 				if (k + cc < p.K) {
 #ifdef ACCUM
-					y[e + cc] += r[b][cc];
+					y[e + cc] += r[a * MT + b][cc];
 #else
-					y[e + cc] = r[b][cc];
+					y[e + cc] = r[a * MT + b][cc];
 #endif
 				}
+#elif defined(ACCUM)
+			y[e / 4] = texelFetch(YT, int((e - p.outOff + p.yTexOff) / 4)) + r[a * MT + b];
 #else
-#ifdef ACCUM
-			y[e / 4] = texelFetch(YT, int((e - p.outOff + p.yTexOff) / 4)) + r[b];
-#else
-			y[e / 4] = r[b];
-#endif
+			y[e / 4] = r[a * MT + b];
 #endif
 		}
 	}
