@@ -27,6 +27,7 @@ func init() {
 	// One push block for both (the full-channel kernel pushes its first twelve fields).
 	register("conv2d_im2col", kernelDef{module: "conv2d_im2col", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
 	register("conv2d_im2col_u", kernelDef{module: "conv2d_im2col_u", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
+	register("conv2d_im2col_x8", kernelDef{module: "conv2d_im2col_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
 }
 
 // im2colPieceFloats caps the cols matrix of one batch piece.
@@ -137,7 +138,11 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 			if used {
 				k.dispatch1D(s, "conv2d_im2col_u", rows*rowLen/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff, p.UsedC, rowLen), xb, ob)
 			} else {
-				k.dispatch1D(s, "conv2d_im2col", rows*p.C/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)
+				name, per := "conv2d_im2col", 4
+				if k.x8() && p.C%8 == 0 && ooff%8 == 0 {
+					name, per = name+"_x8", 8 // eight floats a store (common.glsl)
+				}
+				k.dispatch1D(s, name, rows*p.C/per, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)
 			}
 			ab, aoff = k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rowLen, vk.TexelVec4)
 		}

@@ -42,6 +42,7 @@ func init() {
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_filter_"+f+"_t", kernelDef{module: "conv2d_winograd_filter_" + f + "_t", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
+		register("conv2d_winograd_filter_"+f+"_t_x8", kernelDef{module: "conv2d_winograd_filter_" + f + "_t_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
 		if f == "f4" {
 			register("conv2d_winograd_rot", kernelDef{module: "conv2d_winograd_rot", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 4 * 4, spec: local1D})
 		}
@@ -162,7 +163,11 @@ func (k *Kernels) winoFilter(s *vk.Seq, op string, w wino, p ref.Conv2D, flip bo
 func (k *Kernels) winoFilterPass(s *vk.Seq, w wino, C, K, rows, cols int, flip bool, src vk.Binding, off int, tex vk.Binding, toff int, u vk.Binding, uoff int) {
 	name := "conv2d_winograd_filter_" + w.suffix()
 	if !flip && K%4 == 0 && tex.Buf != nil && toff%4 == 0 {
-		k.dispatch1D(s, name+"_t", rows*cols/4, vk.Push(C, K, rows, cols, false, rows*cols, toff, uoff), tex, u)
+		name, per := name+"_t", 4
+		if k.x8() && cols%8 == 0 && uoff%8 == 0 {
+			name, per = name+"_x8", 8
+		}
+		k.dispatch1D(s, name, rows*cols/per, vk.Push(C, K, rows, cols, false, rows*cols, toff, uoff), tex, u)
 		return
 	}
 	k.dispatch1D(s, name, rows*cols/4, vk.Push(C, K, rows, cols, flip, rows*cols, off, uoff), src, u)

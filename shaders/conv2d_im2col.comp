@@ -11,6 +11,7 @@
 #version 450
 #include "common.glsl"
 //!variant u -DUSED=1
+//!variant x8 -DX8=1
 
 layout(push_constant) uniform Push {
 	uint N, H, W, C; // x of the piece (N, H, W, C)
@@ -21,6 +22,9 @@ layout(push_constant) uniform Push {
 
 layout(set = 0, binding = 0) uniform samplerBuffer X; // RGBA32F
 layout(std430, set = 0, binding = 1) writeonly buffer Cols { vec4 cols[]; }; // (N*P*Q, R*S*C/4)
+#ifdef X8
+layout(std430, set = 0, binding = 1) writeonly buffer Cols8 { u64vec4 cols8[]; }; // (N*P*Q, R*S*C/8)
+#endif
 
 void main() {
 #ifdef USED
@@ -42,14 +46,16 @@ void main() {
 	}
 	cols[(p.outOff + row * p.rowLen + j0) / 4] = v;
 #else
-	uint c4s = p.C / 4;
+	// X8 (the _x8 variant): eight channels an invocation, stored eight floats at a time (common.glsl);
+	// C and the output offset multiples of 8.
+	uint cw = VSTEP, cws = p.C / cw;
 	uint i = flat_id();
-	if (i >= p.N * p.P * p.Q * c4s) return;
-	uint c = 4 * (i % c4s), row = i / c4s;
+	if (i >= p.N * p.P * p.Q * cws) return;
+	uint c = cw * (i % cws), row = i / cws;
 	uint q = row % p.Q, np = row / p.Q;
 	uint pp = np % p.P, n = np / p.P;
 	int h0 = int(pp * p.st) - int(p.pad), w0 = int(q * p.st) - int(p.pad);
-	uint o = (p.outOff + row * p.R * p.S * p.C + c) / 4;
+	uint o = (p.outOff + row * p.R * p.S * p.C + c) / cw;
 	uint img = p.inOff + n * p.H * p.W * p.C + c;
 	for (uint r = 0; r < p.R; r++) {
 		int h = h0 + int(r);
@@ -57,8 +63,15 @@ void main() {
 		for (uint s = 0; s < p.S; s++) {
 			int w = w0 + int(s);
 			bool ok = hok && uint(w) < p.W;
-			vec4 v = texelFetch(X, int((ok ? img + (uint(h) * p.W + uint(w)) * p.C : img) >> 2));
-			cols[o + (r * p.S + s) * c4s] = ok ? v : vec4(0.0);
+			uint e = (ok ? img + (uint(h) * p.W + uint(w)) * p.C : img) >> 2;
+			vec4 v = texelFetch(X, int(e));
+			v = ok ? v : vec4(0.0);
+#ifdef X8
+			vec4 v2 = texelFetch(X, int(e + 1));
+			cols8[o + (r * p.S + s) * cws] = pack8(v, ok ? v2 : vec4(0.0));
+#else
+			cols[o + (r * p.S + s) * cws] = v;
+#endif
 		}
 	}
 #endif

@@ -10,6 +10,8 @@
 //!variant f2 -DMT=2
 //!variant f4_t -DMT=4 -DTEXEL4=1
 //!variant f2_t -DMT=2 -DTEXEL4=1
+//!variant f4_t_x8 -DMT=4 -DTEXEL4=1 -DX8=1
+//!variant f2_t_x8 -DMT=2 -DTEXEL4=1 -DX8=1
 
 layout(push_constant) uniform Push {
 	uint C, K;
@@ -28,12 +30,14 @@ layout(set = 0, binding = 0) uniform samplerBuffer Wt4;                      // 
 layout(std430, set = 0, binding = 0) readonly buffer Wt { float w[]; };     // (3, 3, C, K)
 #endif
 layout(std430, set = 0, binding = 1) writeonly buffer U { vec4 u[]; };      // (ALPHA*ALPHA, rows, cols / 4)
+#ifdef X8
+// X8 (the _t_x8 variants): eight columns an invocation, stored eight floats at a time (common.glsl);
+// cols and the output offset multiples of 8.
+layout(std430, set = 0, binding = 1) writeonly buffer U8 { u64vec4 u8[]; };
+#endif
 
-void main() {
-	uint c4s = p.cols / 4;
-	uint i = flat_id();
-	if (i >= p.rows * c4s) return;
-	uint col = 4 * (i % c4s), row = i / c4s;
+// The transform of the four columns from col of matrix row row: res[a*ALPHA + b] is frequency (a, b).
+void filterCols(uint row, uint col, out vec4 res[ALPHA * ALPHA]) {
 	vec4 g[3][3];
 #ifdef TEXEL4
 	bool rowOK = row < p.C; // columns: cols = K, a multiple of 4
@@ -60,10 +64,31 @@ void main() {
 		wino_filter(col3, o);
 		[[unroll]] for (uint a = 0; a < ALPHA; a++) t[a][s] = o[a];
 	}
-	uint base = (p.outOff + row * p.cols + col) / 4, xs = p.xiStride / 4;
 	[[unroll]] for (uint a = 0; a < ALPHA; a++) {
 		vec4 row3[3] = vec4[3](t[a][0], t[a][1], t[a][2]), o[ALPHA];
 		wino_filter(row3, o);
-		[[unroll]] for (uint b = 0; b < ALPHA; b++) u[base + (a * ALPHA + b) * xs] = o[b];
+		[[unroll]] for (uint b = 0; b < ALPHA; b++) res[a * ALPHA + b] = o[b];
 	}
+}
+
+void main() {
+	uint i = flat_id();
+#ifdef X8
+	uint c8s = p.cols / 8;
+	if (i >= p.rows * c8s) return;
+	uint col = 8 * (i % c8s), row = i / c8s;
+	vec4 lo[ALPHA * ALPHA], hi[ALPHA * ALPHA];
+	filterCols(row, col, lo);
+	filterCols(row, col + 4, hi);
+	uint base = (p.outOff + row * p.cols + col) / 8, xs = p.xiStride / 8;
+	[[unroll]] for (uint f = 0; f < ALPHA * ALPHA; f++) u8[base + f * xs] = pack8(lo[f], hi[f]);
+#else
+	uint c4s = p.cols / 4;
+	if (i >= p.rows * c4s) return;
+	uint col = 4 * (i % c4s), row = i / c4s;
+	vec4 r[ALPHA * ALPHA];
+	filterCols(row, col, r);
+	uint base = (p.outOff + row * p.cols + col) / 4, xs = p.xiStride / 4;
+	[[unroll]] for (uint f = 0; f < ALPHA * ALPHA; f++) u[base + f * xs] = r[f];
+#endif
 }

@@ -49,7 +49,7 @@ func TestBenchOpsDetail(t *testing.T) {
 			}
 		case "conv2d_fwd":
 			for _, k := range []string{"conv2d_winograd_in_f2", "conv2d_winograd_gemm_nn16", "conv2d_winograd_out_f2"} { // 128 channels: 16x16 tiles
-				if !kernels[k] && !kernels[k+"_s"] { // _s: the subgroup-shuffle form, on lavapipe
+				if !kernels[k] && !kernels[k+"_s"] && !kernels[k+"_x8"] && !kernels[k+"_s_x8"] { // _s: the subgroup-shuffle form, _x8: eight floats a store, both on lavapipe
 					t.Errorf("%s %s: no %s among %+v", row.Op, row.Shape, k, row.Commands)
 				}
 			}
