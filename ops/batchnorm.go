@@ -29,6 +29,17 @@ func init() {
 			register("batchnorm_bwd"+r+v, kernelDef{module: "batchnorm_bwd" + r + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 12, spec: localWide})
 			register("batchnorm_bwd_apply"+r+v, kernelDef{module: "batchnorm_bwd_apply" + r + v, bindings: []vk.DescKind{I, I, I, S, S}, push: 12, spec: localWide})
 		}
+		if v == "_texel" {
+			// The apply passes' _x8 forms: two channel groups an invocation, eight floats a store
+			// (common.glsl, bnX8).
+			for _, a := range []string{"batchnorm_apply", "batchnorm_apply_eval"} {
+				register(a+v+"_x8", kernelDef{module: a + v + "_x8", bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
+				register(a+"_res"+v+"_x8", kernelDef{module: a + "_res" + v + "_x8", bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
+			}
+			for _, r := range []string{"", "_relu"} {
+				register("batchnorm_bwd_apply"+r+v+"_x8", kernelDef{module: "batchnorm_bwd_apply" + r + v + "_x8", bindings: []vk.DescKind{I, I, I, S, S}, push: 12, spec: localWide})
+			}
+		}
 	}
 	register("batchnorm_final", kernelDef{module: "batchnorm_final", bindings: []vk.DescKind{S, S, S, S, S}, push: 24, spec: local1D})
 	register("batchnorm_final_bwd", kernelDef{module: "batchnorm_final_bwd", bindings: []vk.DescKind{S, S, S, S, S, S}, push: 12, spec: local1D})
@@ -81,7 +92,18 @@ func (k *Kernels) bnApply(s *vk.Seq, name string, p, q ref.BatchNorm, R, r0 int,
 	if rp.Buf != nil {
 		binds = append(binds, rp)
 	}
+	v, n = k.bnX8(v, cg, n)
 	k.dispatch1D(s, name+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), binds...)
+}
+
+// bnX8 is the apply passes' form and invocation count: the _texel form's _x8 (two channel groups an
+// invocation, eight floats a store: the same values, half the stores, each a loop over the lanes on
+// lavapipe) where x8 holds and the groups pair up; v, cg and n as bnGrid gave them otherwise.
+func (k *Kernels) bnX8(v string, cg, n int) (string, int) {
+	if v == "_texel" && k.x8() && cg%2 == 0 {
+		return v + "_x8", n / 2
+	}
+	return v, n
 }
 
 // maxBNChunks bounds the chunk count, so the final pass stays short.
@@ -284,6 +306,7 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 		if r0 > 0 {
 			s.NoBarrier()
 		}
+		v, n = k.bnX8(v, cg, n)
 		k.dispatch1D(s, "batchnorm_bwd_apply"+relu+v, n, vk.Push(q.M, cg, R), xp, yp, dyp, partial, dxp)
 	})
 }

@@ -6,8 +6,8 @@ package shaders
 // compile flags, as of the last compile.
 var sourceHashes = map[string]string{
 	"add.comp":                    "51f8e5941994a8984aa3f3041b87029a5f83fde4b44c8d1aa9ee6f3a3642a53c",
-	"batchnorm_apply.comp":        "c2b309d7500280d7ee4485e201ad86aa61fd247f1be8a9fc487709deb117eeed",
-	"batchnorm_bwd.comp":          "75026c8f62a5f815f94bd93f8fb5b4a3fa0357d9ca62c39f7814f53e637f57af",
+	"batchnorm_apply.comp":        "18b696f1a5f1a6e83a9423fa70183cb9e4a8dbe4484dbba791652b0e6039ae4c",
+	"batchnorm_bwd.comp":          "9133ec92ee62993c603d3e0a89791ff559e08db2d46f0536f0d17bd55be004ec",
 	"batchnorm_final.comp":        "b8c6bcfa34c04622b323e3389fadb2cc190028da9f840ba62eef2c662a3b699f",
 	"batchnorm_final_wg.comp":     "3919eed32a21c1f5fef3d440ec0d66a29b8a2a03318f2056fc9f4f59e1bb7017",
 	"batchnorm_stats.comp":        "9984ab3a251046acc73aef32fc5731be93ba77e456c38eb0a3c441200a338d08",

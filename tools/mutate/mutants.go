@@ -186,6 +186,12 @@ var mutants = []Mutant{
 	{Name: "gemm-x8-accumulate-low-half", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "v2 += c[row + j / 4 + 1];", New: "v2 += c[row + j / 4];",
 		Pkg: "./ops", Run: "TestWinogradPieces"},
+	{Name: "batchnorm-apply-x8-second-group-scale", File: "shaders/batchnorm_apply.comp",
+		Old: "T mu2 = mean[c + 1], b2 = beta[c + 1], sc2 = SCALE(c + 1);", New: "T mu2 = mean[c + 1], b2 = beta[c + 1], sc2 = SCALE(c);",
+		Pkg: "./ops", Run: "TestOps/batchnorm/"},
+	{Name: "batchnorm-bwd-x8-second-group-relu", File: "shaders/batchnorm_bwd.comp",
+		Old: "D_RELU(d2, i + 1)", New: "D_RELU(d2, i)",
+		Pkg: "./ops", Run: "TestOps/batchnorm_relu_bwd/"},
 	// The GEMMs' subgroup-shuffle forms (conv2d_winograd_gemm.comp's _s variants, taken on lavapipe).
 	{Name: "gemm-share-nn-b-wrong-lane", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2));", New: "vec4 v = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk % 2));",
