@@ -44,6 +44,7 @@ func batchnormCases() []Case {
 		{4099, 5, 0, 1}, {20000, 12, 0, 1},
 		{300000, 4, 0, 1}, // over 4096 chunks of 64 rows: the GPU style's chunks grow
 		{300, 8, 100, 1},  // a large mean: a one-pass E[x^2]-E[x]^2 would lose most digits
+		{130, 40, 0, 1},   // with ReLU, channel groups in pairs (the apply passes' _x8 forms on lavapipe)
 	} {
 		p := ref.NewBatchNorm(sh.M, sh.C)
 		seed := int64(1000 + 10*i)
