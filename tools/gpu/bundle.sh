@@ -5,7 +5,10 @@
 #   vkclr-base.gz               only with BASE_BIN=path: another build of vkclr (an earlier commit),
 #                               gzipped (the bundle must stay within 64 MiB); run.sh unpacks it and
 #                               times its steps beside vkclr's in the same call (A/B)
-#   ops.test vk.test model.test the test binaries (go test -c)
+#   ops.test.gz vk.test.gz model.test.gz
+#                               the test binaries (go test -c), gzipped: with vkclr-base.gz the bundle
+#                               passed 64 MiB once the _x8 kernels joined every binary's SPIR-V;
+#                               run.sh unpacks them
 #   debs/                       Debian 12's libvulkan1 (the loader), vulkan-validationlayers
 #                               (the tests run with VK_LAYER_KHRONOS_validation on) and glvnd's
 #                               libraries (libglvnd0 ...), which NVIDIA's Vulkan driver loads
@@ -44,6 +47,7 @@ for p in ops vk model; do
 	say "go test -c ./$p"
 	"$GO" test -c -trimpath -ldflags "$ld" -o "$out/$p.test" "./$p" || fail "go test -c ./$p (errors above)"
 	[ -x "$out/$p.test" ] || fail "go test -c ./$p wrote no binary (no test files?)"
+	gzip -9 "$out/$p.test" || fail "gzip $p.test"
 done
 
 # The .debs, for amd64 whatever this machine is, through a private package list.

@@ -177,6 +177,12 @@ for wb in "64 64" "16 256" "64 256"; do
 	fi
 done
 
+# The test binaries arrive gzipped (bundle.sh: the bundle must stay within 64 MiB).
+for t in ops vk model; do
+	if [ -f "$t.test.gz" ] && [ ! -x "$t.test" ]; then
+		gzip -dc "$t.test.gz" >"$t.test" && chmod +x "$t.test" || log "$t.test.gz: could not unpack it"
+	fi
+done
 # The tests open the device with VK_LAYER_KHRONOS_validation on: the layer from debs/.
 tenv=(env "VK_LAYER_PATH=$vl/usr/share/vulkan/explicit_layer.d"
 	"LD_LIBRARY_PATH=$vl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
