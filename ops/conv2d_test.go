@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vkclr/vkclr/ops/ref"
+	"github.com/vkclr/vkclr/shaders"
 	"github.com/vkclr/vkclr/shaders/manifest"
 	"github.com/vkclr/vkclr/vk"
 )
@@ -170,5 +172,37 @@ func TestCPUTilesMatchShaders(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("cpuTileOf names %s, which no shader variant including cpu_tile.glsl compiles", name)
 		}
+	}
+}
+
+// TestInt64OnlyInX8 checks needsInt64 against the SPIR-V: a module that declares the Int64 capability
+// must be one New skips on a device without shaderInt64, or creating it there would be invalid; and
+// every module needsInt64 names does declare it (else the rule names the wrong kernels).
+func TestInt64OnlyInX8(t *testing.T) {
+	const opCapability, capInt64 = 17, 11
+	x8 := 0
+	for name, d := range registry {
+		b := shaders.SPIRV(d.module)
+		declares := false
+		for i := 5 * 4; i+8 <= len(b); {
+			w := binary.LittleEndian.Uint32(b[i:])
+			n := int(w >> 16)
+			if n == 0 {
+				t.Fatalf("%s: malformed SPIR-V at byte %d", name, i)
+			}
+			if w&0xffff == opCapability && binary.LittleEndian.Uint32(b[i+4:]) == capInt64 {
+				declares = true
+			}
+			i += 4 * n
+		}
+		if declares != needsInt64(name) {
+			t.Errorf("%s: declares Int64 %v, needsInt64 says %v", name, declares, needsInt64(name))
+		}
+		if declares {
+			x8++
+		}
+	}
+	if x8 == 0 {
+		t.Error("no kernel declares Int64: the _x8 forms are missing")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/vkclr/vkclr/shaders"
 	"github.com/vkclr/vkclr/vk"
@@ -85,6 +86,9 @@ func New(c *vk.Context, opt Options) (*Kernels, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if needsInt64(n) && !c.Caps.Int64 {
+			continue // without shaderInt64 these modules are invalid; x8 never asks for them there
+		}
 		d := registry[n]
 		spec := []uint32{64, 1, 1}
 		if d.spec != nil {
@@ -98,6 +102,11 @@ func New(c *vk.Context, opt Options) (*Kernels, error) {
 	}
 	return k, nil
 }
+
+// needsInt64 reports whether kernel name uses 64-bit integers: the _x8 forms (_x8 anywhere in the
+// name: conv2d_winograd_out_f4_x8_add is one), which store eight floats as four of them (Kernels.x8).
+// TestInt64OnlyInX8 checks every module's SPIR-V against it.
+func needsInt64(name string) bool { return strings.Contains(name, "_x8") }
 
 // pipe returns a registered pipeline; an unknown name is a programmer error.
 func (k *Kernels) pipe(name string) *vk.Pipeline {

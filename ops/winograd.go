@@ -570,10 +570,12 @@ func (k *Kernels) conv2DBackwardWeightGEMM(s *vk.Seq, p ref.Conv2D, x, dy, dw, s
 }
 
 // x8 reports whether the cpu variant takes the _x8 forms of its store-bound kernels (the Winograd
-// transforms and GEMMs), which store eight floats at a time as one 32-byte vector of 64-bit integers
-// (common.glsl): they need shaderInt64, and Plain keeps them off so tests compare both forms on one
-// device. Where a destination's offset or row length is not a multiple of 8 the callers keep the
-// vec4 forms. Same bytes, half the store instructions: on lavapipe each is a loop over the lanes.
+// transforms and GEMMs, the direct forward and backward-data kernels, im2col, batchnorm's apply
+// passes), which store eight floats at a time as one 32-byte vector of 64-bit integers (common.glsl):
+// they need shaderInt64 (New does not even create them without it), and Plain keeps them off so tests
+// compare both forms on one device. Where a destination's offset or row length is not a multiple of 8
+// the callers keep the vec4 forms. Same bytes, half the store instructions: on lavapipe each is a
+// loop over the lanes (BENCHMARKS.md, "eight floats a store").
 func (k *Kernels) x8() bool { return k.Variant == "cpu" && !k.Plain && k.Ctx.Caps.Int64 }
 
 // sharedForm reports whether GEMM name is a subgroup-shuffle (_s) form, with or without _x8.
