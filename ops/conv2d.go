@@ -151,7 +151,7 @@ func (k *Kernels) convDispatch(s *vk.Seq, base string, vec4, vec4Out bool, p ref
 			if shared {
 				name += "_s4"
 			}
-			if kind == vk.TexelVec4 && base != "conv2d_bwd_weight" && k.x8() && cols%8 == 0 && ooff%8 == 0 {
+			if kind == vk.TexelVec4 && base != "conv2d_bwd_weight" && k.x8At(cols, ooff) {
 				name += "_x8" // eight floats a store (common.glsl)
 			}
 			pipe := k.pipe(name)

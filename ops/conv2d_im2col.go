@@ -139,7 +139,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 				k.dispatch1D(s, "conv2d_im2col_u", rows*rowLen/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff, p.UsedC, rowLen), xb, ob)
 			} else {
 				name, per := "conv2d_im2col", 4
-				if k.x8() && p.C%8 == 0 && ooff%8 == 0 {
+				if k.x8At(p.C, ooff) {
 					name, per = name+"_x8", 8 // eight floats a store (common.glsl)
 				}
 				k.dispatch1D(s, name, rows*p.C/per, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff), xb, ob)

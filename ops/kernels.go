@@ -103,6 +103,19 @@ func New(c *vk.Context, opt Options) (*Kernels, error) {
 	return k, nil
 }
 
+// x8 reports whether the cpu variant takes the _x8 forms of its store-bound kernels (the Winograd
+// transforms and GEMMs, the direct forward and backward-data kernels, im2col, batchnorm's apply
+// passes), which store eight floats at a time as one 32-byte vector of 64-bit integers (common.glsl):
+// they need shaderInt64 (New does not even create them without it), and Plain keeps them off so tests
+// compare both forms on one device. Where a destination's offset or row length is not a multiple of 8
+// the callers keep the vec4 forms. Same bytes, half the store instructions: on lavapipe each is a
+// loop over the lanes (BENCHMARKS.md, "eight floats a store").
+func (k *Kernels) x8() bool { return k.Variant == "cpu" && !k.Plain && k.Ctx.Caps.Int64 }
+
+// x8At reports whether a kernel whose destination rows are n floats long and start at float off of
+// their binding takes its _x8 form: x8, and both multiples of 8 (its 32-byte stores).
+func (k *Kernels) x8At(n, off int) bool { return k.x8() && n%8 == 0 && off%8 == 0 }
+
 // needsInt64 reports whether kernel name uses 64-bit integers: the _x8 forms (_x8 anywhere in the
 // name: conv2d_winograd_out_f4_x8_add is one), which store eight floats as four of them (Kernels.x8).
 // TestInt64OnlyInX8 checks every module's SPIR-V against it.

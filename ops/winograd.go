@@ -164,7 +164,7 @@ func (k *Kernels) winoFilterPass(s *vk.Seq, w wino, C, K, rows, cols int, flip b
 	name := "conv2d_winograd_filter_" + w.suffix()
 	if !flip && K%4 == 0 && tex.Buf != nil && toff%4 == 0 {
 		name, per := name+"_t", 4
-		if k.x8() && cols%8 == 0 && uoff%8 == 0 {
+		if k.x8At(cols, uoff) {
 			name, per = name+"_x8", 8
 		}
 		k.dispatch1D(s, name, rows*cols/per, vk.Push(C, K, rows, cols, false, rows*cols, toff, uoff), tex, u)
@@ -192,7 +192,7 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 		}
 	}
 	per := 4
-	if !strings.HasSuffix(name, "_s") && k.x8() && cp%8 == 0 && voff%8 == 0 {
+	if !strings.HasSuffix(name, "_s") && k.x8At(cp, voff) {
 		name, per = name+"_x8", 8
 	}
 	k.dispatch1D(s, name, T*cp/per, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, T*cp, xoff, voff), xb, vb)
@@ -226,7 +226,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
 		gname := gname
-		if k.x8() && w.Co%8 == 0 && ooff%8 == 0 {
+		if k.x8At(w.Co, ooff) {
 			gname += "_x8"
 		}
 		gemm := k.pipe(gname)
@@ -261,7 +261,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		if !vec4 {
 			name += "_s"
 			binds = binds[:2]
-		} else if k.x8() && w.Cout%8 == 0 && w.Co%8 == 0 && yoff%8 == 0 {
+		} else if k.x8At(w.Cout, yoff) { // (then Co, Cout padded to 4, is Cout)
 			name, per = name+"_x8", 8
 		}
 		if add {
@@ -569,15 +569,6 @@ func (k *Kernels) conv2DBackwardWeightGEMM(s *vk.Seq, p ref.Conv2D, x, dy, dw, s
 	k.Conv2DBackwardWeight(s, p, x, dy, dw, scratch)
 }
 
-// x8 reports whether the cpu variant takes the _x8 forms of its store-bound kernels (the Winograd
-// transforms and GEMMs, the direct forward and backward-data kernels, im2col, batchnorm's apply
-// passes), which store eight floats at a time as one 32-byte vector of 64-bit integers (common.glsl):
-// they need shaderInt64 (New does not even create them without it), and Plain keeps them off so tests
-// compare both forms on one device. Where a destination's offset or row length is not a multiple of 8
-// the callers keep the vec4 forms. Same bytes, half the store instructions: on lavapipe each is a
-// loop over the lanes (BENCHMARKS.md, "eight floats a store").
-func (k *Kernels) x8() bool { return k.Variant == "cpu" && !k.Plain && k.Ctx.Caps.Int64 }
-
 // sharedForm reports whether GEMM name is a subgroup-shuffle (_s) form, with or without _x8.
 func sharedForm(name string) bool { return strings.HasSuffix(strings.TrimSuffix(name, "_x8"), "_s") }
 
@@ -601,7 +592,7 @@ func (k *Kernels) gemmTN(M, N, coff int) string {
 	if k.shared8() && ceilDiv(M, tm) >= 2 && ceilDiv(N, tn) >= 3 {
 		name += "_s"
 	}
-	if k.x8() && N%8 == 0 && coff%8 == 0 {
+	if k.x8At(N, coff) {
 		name += "_x8"
 	}
 	return name
