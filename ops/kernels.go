@@ -5,8 +5,10 @@
 //
 // Adding an op is local: one .comp (or a few), one Go file that registers
 // its kernels in init() and records them, and one row in the test table.
-// Pipelines are created for the device when Kernels is made, with their
-// workgroup sizes chosen from the capability report, so recording never fails.
+// Every pipeline's layouts are made for the device when Kernels is, with its workgroup size chosen
+// from the capability report, so recording never fails; the pipeline itself is compiled at the first
+// Run of a Seq that dispatches it (vk.Context.Compile), so a command pays only for the kernels it
+// uses. CompileAll builds them all at once (the tests and selftest).
 package ops
 
 import (
@@ -67,7 +69,7 @@ type Options struct {
 	Variant string
 }
 
-// New creates every registered pipeline for c's device.
+// New registers every kernel's pipeline with c's device (layouts now, compiled at first use).
 func New(c *vk.Context, opt Options) (*Kernels, error) {
 	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant, Square: os.Getenv("VKCLR_GPU_NARROW") == "0",
 		Whole: os.Getenv("VKCLR_GPU_SPLIT") == "0"}
@@ -101,6 +103,23 @@ func New(c *vk.Context, opt Options) (*Kernels, error) {
 		k.pipes[n] = p
 	}
 	return k, nil
+}
+
+// CompileAll compiles every pipeline New registered (in name order), which a command otherwise
+// does only for the kernels it runs: the tests and `vkclr selftest` call it so that a module the
+// device rejects is found even where no test dispatches it.
+func (k *Kernels) CompileAll() error {
+	names := make([]string, 0, len(k.pipes))
+	for n := range k.pipes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := k.Ctx.Compile(k.pipes[n]); err != nil {
+			return fmt.Errorf("ops: %w", err)
+		}
+	}
+	return nil
 }
 
 // x8 reports whether the cpu variant takes the _x8 forms of its store-bound kernels (the Winograd

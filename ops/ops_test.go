@@ -50,6 +50,23 @@ func kernels(t *testing.T, variant string) *Kernels {
 	return testKernels[variant]
 }
 
+// TestCompileAll compiles every registered pipeline of both variants on the device: a command
+// compiles only what it dispatches, so a module the driver rejects would otherwise hide until
+// some run first used it.
+func TestCompileAll(t *testing.T) {
+	for _, v := range []string{"cpu", "gpu"} {
+		k := kernels(t, v)
+		if err := k.CompileAll(); err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		for n, p := range k.pipes {
+			if !p.Compiled() {
+				t.Fatalf("%s: CompileAll left %s uncompiled", v, n)
+			}
+		}
+	}
+}
+
 // TestOps runs every registered row against its CPU reference, for both
 // kernel variants: go test ./ops -run 'TestOps/conv2d_fwd/' picks one op.
 func TestOps(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
@@ -44,7 +45,10 @@ type PipelineSpec struct {
 	Spec     []uint32
 }
 
-// Pipeline is a compute pipeline with its layouts.
+// Pipeline is a compute pipeline with its layouts. The layouts are made when it is; the
+// VkPipeline itself is compiled at the first build of a Seq that dispatches it (compile), so a
+// process pays only for the kernels it runs: on lavapipe, creating all of vkclr's ~400 pipelines
+// took 7 s of every command's start (BENCHMARKS.md, "pipelines on first use").
 type Pipeline struct {
 	Name     string
 	Spec     []uint32
@@ -52,7 +56,11 @@ type Pipeline struct {
 	push     uint32
 	dsl      vk.DescriptorSetLayout
 	layout   vk.PipelineLayout
-	h        vk.Pipeline
+	spirv    []byte
+
+	mu  sync.Mutex // guards h and err: Seqs of several goroutines may build at once
+	h   vk.Pipeline
+	err error // a failed compile, returned again rather than retried
 }
 
 func (s PipelineSpec) key() string {
@@ -64,8 +72,8 @@ func (s PipelineSpec) key() string {
 	return b.String()
 }
 
-// Pipeline returns the pipeline for spec, creating it on first use (cached
-// per context by name and specialization constants).
+// Pipeline returns the pipeline for spec (cached per context by name and specialization
+// constants): its layouts now, the pipeline itself at its first dispatch's build (Compile).
 func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 	key := spec.key()
 	c.mu.Lock()
@@ -80,9 +88,9 @@ func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 	if len(spec.SPIRV) == 0 || len(spec.SPIRV)%4 != 0 {
 		return nil, fmt.Errorf("vk: pipeline %s: SPIR-V of %d bytes is not a module", spec.Name, len(spec.SPIRV))
 	}
-	p = &Pipeline{Name: spec.Name, Spec: append([]uint32(nil), spec.Spec...), bindings: spec.Bindings, push: spec.PushSize}
+	p = &Pipeline{Name: spec.Name, Spec: append([]uint32(nil), spec.Spec...), bindings: spec.Bindings, push: spec.PushSize, spirv: spec.SPIRV}
 	var err error
-	withoutGC(func() { err = c.createPipeline(p, spec) })
+	withoutGC(func() { err = c.createLayouts(p) })
 	if err != nil {
 		p.destroy(c)
 		return nil, fmt.Errorf("pipeline %s: %w", spec.Name, err)
@@ -93,9 +101,9 @@ func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 	return p, nil
 }
 
-func (c *Context) createPipeline(p *Pipeline, spec PipelineSpec) error {
-	lb := make([]vk.DescriptorSetLayoutBinding, len(spec.Bindings))
-	for i, k := range spec.Bindings {
+func (c *Context) createLayouts(p *Pipeline) error {
+	lb := make([]vk.DescriptorSetLayoutBinding, len(p.bindings))
+	for i, k := range p.bindings {
 		lb[i] = vk.DescriptorSetLayoutBinding{
 			Binding:         uint32(i),
 			DescriptorType:  k.descriptorType(),
@@ -117,20 +125,47 @@ func (c *Context) createPipeline(p *Pipeline, spec PipelineSpec) error {
 		SetLayoutCount: 1,
 		PSetLayouts:    []vk.DescriptorSetLayout{dsl},
 	}
-	if spec.PushSize > 0 {
+	if p.push > 0 {
 		li.PushConstantRangeCount = 1
-		li.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: spec.PushSize}}
+		li.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: p.push}}
 	}
 	var layout vk.PipelineLayout
 	if err := check("vkCreatePipelineLayout", vk.CreatePipelineLayout(c.dev, &li, nil, &layout)); err != nil {
 		return err
 	}
 	p.layout = layout
-	code := unsafe.Slice((*uint32)(unsafe.Pointer(&spec.SPIRV[0])), len(spec.SPIRV)/4)
+	return nil
+}
+
+// Compile creates p's VkPipeline if it has none yet; Seq's first build calls it for every pipeline
+// it dispatches. A failure is kept and returned again, naming the pipeline. Tests and `vkclr
+// selftest` call it for every kernel (ops.Kernels.CompileAll) so that no pipeline goes unbuilt.
+func (c *Context) Compile(p *Pipeline) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h != vk.NullPipeline || p.err != nil {
+		return p.err
+	}
+	withoutGC(func() { p.err = c.compile(p) })
+	if p.err != nil {
+		p.err = fmt.Errorf("pipeline %s: %w", p.Name, p.err)
+	}
+	return p.err
+}
+
+// Compiled reports whether p's VkPipeline exists yet.
+func (p *Pipeline) Compiled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.h != vk.NullPipeline
+}
+
+func (c *Context) compile(p *Pipeline) error {
+	code := unsafe.Slice((*uint32)(unsafe.Pointer(&p.spirv[0])), len(p.spirv)/4)
 	var mod vk.ShaderModule
 	if err := check("vkCreateShaderModule", vk.CreateShaderModule(c.dev, &vk.ShaderModuleCreateInfo{
 		SType:    vk.StructureTypeShaderModuleCreateInfo,
-		CodeSize: uint(len(spec.SPIRV)),
+		CodeSize: uint(len(p.spirv)),
 		PCode:    code,
 	}, nil, &mod)); err != nil {
 		return err
@@ -143,10 +178,10 @@ func (c *Context) createPipeline(p *Pipeline, spec PipelineSpec) error {
 		PName:  "main\x00",
 	}
 	var specData []uint32
-	if len(spec.Spec) > 0 {
-		entries := make([]vk.SpecializationMapEntry, len(spec.Spec))
-		specData = append(specData, spec.Spec...)
-		for i := range spec.Spec {
+	if len(p.Spec) > 0 {
+		entries := make([]vk.SpecializationMapEntry, len(p.Spec))
+		specData = append(specData, p.Spec...)
+		for i := range p.Spec {
 			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
 		}
 		stage.PSpecializationInfo = []vk.SpecializationInfo{{
@@ -160,7 +195,7 @@ func (c *Context) createPipeline(p *Pipeline, spec PipelineSpec) error {
 	r := vk.CreateComputePipelines(c.dev, c.cache, 1, []vk.ComputePipelineCreateInfo{{
 		SType:  vk.StructureTypeComputePipelineCreateInfo,
 		Stage:  stage,
-		Layout: layout,
+		Layout: p.layout,
 	}}, nil, pipes)
 	_ = specData[:0] // keep the specialization data alive across the call
 	if err := check("vkCreateComputePipelines", r); err != nil {

@@ -287,6 +287,13 @@ func (s *Seq) Close() {
 // build allocates descriptors for every dispatch and records the command buffer.
 func (s *Seq) build() error {
 	c := s.ctx
+	for _, m := range s.cmds {
+		if m.kind == cmdDispatch {
+			if err := c.Compile(m.pipe); err != nil {
+				return err
+			}
+		}
+	}
 	s.built = true
 	var fence vk.Fence
 	if err := check("vkCreateFence", vk.CreateFence(c.dev, &vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}, nil, &fence)); err != nil {

@@ -138,6 +138,41 @@ func TestDispatchPushAndSpecConstants(t *testing.T) {
 	}
 }
 
+// TestPipelineCompiledAtFirstRun: Pipeline makes only the layouts; the first Run of a Seq that
+// dispatches it compiles it (and the result is right), and Compile after that is a no-op.
+func TestPipelineCompiledAtFirstRun(t *testing.T) {
+	c := open(t)
+	p := axpy(t, c, 0.25)
+	if p.Compiled() {
+		t.Fatal("Pipeline compiled the pipeline before any dispatch")
+	}
+	bx, _ := c.NewBuffer(4 * 64)
+	by, _ := c.NewBuffer(4 * 64)
+	defer bx.Release()
+	defer by.Release()
+	x := randFloats(64, 4)
+	must(t, c.UploadF32(bx.All(), x))
+	must(t, c.UploadF32(by.All(), make([]float32, 64)))
+	s := c.NewSeq()
+	defer s.Close()
+	s.Dispatch(p, 1, 1, 1, Push(64, float32(1)), bx.All(), by.All())
+	if p.Compiled() {
+		t.Fatal("recording a dispatch compiled the pipeline; the first build should")
+	}
+	must(t, s.Run())
+	if !p.Compiled() {
+		t.Fatal("the pipeline is not compiled after a Run that dispatched it")
+	}
+	got := make([]float32, 64)
+	must(t, c.DownloadF32(got, by.All()))
+	for i := range got {
+		if want := x[i] + 0.25; math.Abs(float64(got[i]-want)) > 1e-6 {
+			t.Fatalf("y[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+	must(t, c.Compile(p))
+}
+
 func TestManyDispatchesBarriersReplayAndTimestamps(t *testing.T) {
 	c := open(t)
 	p := axpy(t, c, 0)

@@ -87,6 +87,11 @@ func selftest(w io.Writer, args []string) error {
 		if err != nil {
 			return err
 		}
+		// Every pipeline, not only those the rows dispatch: a module this driver rejects is the
+		// kind of fault selftest is for.
+		if err := k.CompileAll(); err != nil {
+			return fmt.Errorf("%s variant: %w; this driver cannot build one of vkclr's kernels: report it with `vkclr devices`", v, err)
+		}
 		for _, cs := range cases {
 			r := ops.Check(k, cs)
 			status := "pass"
