@@ -1,6 +1,6 @@
 // Test rows of Conv2DForwardAuto, Conv2DBackwardDataAuto and Conv2DBackwardWeightAuto: the choice
-// between the direct kernels, Winograd F(2x2) and F(4x4) by map size, and the single-tap path of a
-// padded convolution of a 1x1 map, each against the full reference convolution.
+// between the direct kernels, Winograd F(2x2) and F(4x4) by map size, and the window path of a
+// padded convolution to one output pixel (windowTaps), each against the full reference convolution.
 package ops
 
 import (
@@ -29,6 +29,12 @@ var conv2dAutoShapes = []ref.Conv2D{
 	{N: 2, H: 2, W: 1, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 1, H: 2, W: 2, C: 36, K: 64, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 2, H: 4, W: 4, C: 32, K: 32, R: 3, S: 3, Stride: 1, Pad: 1}, // F(4x4), one tile an image: kept in pieces
+	// One output pixel whose window holds the image (windowTaps): a 3x3 map in a 5x5 filter's window
+	// (three blocks of weights, 5 channels), a 2x1 map by stride 2 (two blocks); and a 3x3 map by a
+	// stride-3 3x3 whose window misses a row of it (the direct kernel).
+	{N: 1, H: 3, W: 3, C: 5, K: 7, R: 5, S: 5, Stride: 4, Pad: 2},
+	{N: 2, H: 2, W: 1, C: 32, K: 36, R: 3, S: 3, Stride: 2, Pad: 1},
+	{N: 1, H: 3, W: 3, C: 8, K: 8, R: 3, S: 3, Stride: 3, Pad: 1},
 }
 
 func conv2dAutoCases() []Case {
@@ -65,7 +71,7 @@ func conv2dAutoCases() []Case {
 				refAdd(b[2], func(dx []float32) { ref.Conv2DBackwardData(p, b[0], b[1], dx) })
 			},
 		}, Case{
-			// dw starts as NaN: a tap the single-tap path leaves unwritten fails.
+			// dw starts as NaN: a tap the window path leaves unwritten fails.
 			Op: "conv2d_auto_bwd_weight", Name: name, Tol: winoTol(4, p.N*p.P()*p.Q()),
 			Bufs: []Buf{In("x", x), In("dy", dy), Out("dw", nw), {Name: "scratch", N: 1 << 16}},
 			GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {

@@ -436,17 +436,49 @@ func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
 	return m
 }
 
-// singleTap reports whether only one tap (r, s) of p's filter ever meets the image, as in a padded
-// 3x3 convolution of a 1x1 map (the last stage of an ImageNet-stem ResNet on 28-32 px images):
-// then p is the 1x1 convolution q by that tap's weights, which start at element (r*S+s)*C*K of w
-// (R, S, C, K), and the other taps get no gradient.
-func singleTap(p ref.Conv2D) (q ref.Conv2D, tap int, ok bool) {
-	if p.H != 1 || p.W != 1 || p.P() != 1 || p.Q() != 1 || p.Pad >= p.R || p.Pad >= p.S {
-		return ref.Conv2D{}, 0, false
+// windowTaps reports whether p has a single output pixel whose filter window holds the whole image,
+// as in a padded 3x3 convolution of a 1x1 map, or a stride-2 one of a 2x2 map (the last stage of an
+// ImageNet-stem ResNet on 28-32 px images): output (0, 0) reads input (r - pad, s - pad), so input
+// pixel (h, w) meets tap (pad + h, pad + w) and no other, and the taps that meet no pixel meet only
+// padding. Then p is the 1x1 convolution q of the image as one pixel of H*W*C channels (x as it is)
+// by those taps' weights: rows (pad + h, pad + w, c) of w (R, S, C, K), which are H blocks of W*C rows,
+// block h from element blocks[h] of w. The direct kernels would multiply the padding's zeros too
+// (5 of 9 taps for the 2x2 map); q's sums are the same products in the same order, without them. The
+// other taps get no gradient.
+func windowTaps(p ref.Conv2D) (q ref.Conv2D, blocks []int, ok bool) {
+	if p.P() != 1 || p.Q() != 1 || p.Pad+p.H > p.R || p.Pad+p.W > p.S {
+		return ref.Conv2D{}, nil, false
 	}
-	// Output pixel (0, 0) reads input (r - pad, s - pad): only r = s = pad is inside the 1x1 image.
-	q = ref.Conv2D{N: p.N, H: 1, W: 1, C: p.C, K: p.K, R: 1, S: 1, Stride: 1, Pad: 0}
-	return q, (p.Pad*p.S + p.Pad) * p.C * p.K, true
+	q = ref.Conv2D{N: p.N, H: 1, W: 1, C: p.H * p.W * p.C, K: p.K, R: 1, S: 1, Stride: 1, Pad: 0}
+	for h := 0; h < p.H; h++ {
+		blocks = append(blocks, ((p.Pad+h)*p.S+p.Pad)*p.C*p.K)
+	}
+	return q, blocks, true
+}
+
+// windowWeights is q's weights (windowTaps): w's one block where there is one (a 1x1 map), else the
+// blocks copied one after the other to the start of scratch, which then holds them.
+func (k *Kernels) windowWeights(s *vk.Seq, p, q ref.Conv2D, blocks []int, w, scratch vk.Binding) vk.Binding {
+	if len(blocks) == 1 {
+		return F32(w.Buf, int(w.Off/4)+blocks[0], q.C*q.K)
+	}
+	n := p.W * p.C * p.K
+	for h, b := range blocks {
+		if h > 0 {
+			s.NoBarrier() // the copies write apart
+		}
+		s.Copy(F32(scratch.Buf, int(scratch.Off/4)+h*n, n), F32(w.Buf, int(w.Off/4)+b, n))
+	}
+	return F32(scratch.Buf, int(scratch.Off/4), q.C*q.K)
+}
+
+// windowScratch is the scratch windowTaps' q needs before its own: its gathered weights (or their
+// gradient) where the image has more than one row.
+func windowScratch(q ref.Conv2D, blocks []int) int {
+	if len(blocks) == 1 {
+		return 0
+	}
+	return (q.C*q.K + 3) / 4 * 4 // the rest starts on a vec4
 }
 
 // Conv2DScratch is the scratch in float32s that Conv2DForwardAuto, Conv2DBackwardDataAuto and
@@ -456,10 +488,11 @@ func (k *Kernels) Conv2DScratch(p ref.Conv2D) int {
 	if k.im2colPays(p) {
 		n = max(n, k.Conv2DIm2colScratch(p))
 	}
-	if q, _, ok := singleTap(p); ok {
-		n = max(n, k.Conv2DWeightScratch(q))
+	if q, blocks, ok := windowTaps(p); ok {
+		first := windowScratch(q, blocks)
+		n = max(n, first+k.Conv2DWeightScratch(q))
 		if k.im2colPays(q) {
-			n = max(n, k.Conv2DIm2colScratch(q))
+			n = max(n, first+k.Conv2DIm2colScratch(q))
 		}
 	}
 	for _, dir := range []string{"fwd", "bwd_data", "bwd_weight"} {
@@ -482,7 +515,7 @@ func (k *Kernels) Conv2DForwardAuto(s *vk.Seq, p ref.Conv2D, x, w, y, scratch vk
 // it costs memory (the width-64 CIFAR ResNet-18 at 2x64 images: 477 MiB) for time (that step
 // 1.06-1.10x faster, BENCHMARKS.md).
 func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
-	if _, _, ok := singleTap(p); ok {
+	if _, _, ok := windowTaps(p); ok {
 		return 0
 	}
 	m := k.WinogradTile(p, "fwd")
@@ -497,8 +530,8 @@ func (k *Kernels) Conv2DKeepFloats(p ref.Conv2D) int {
 // Conv2DKeepFloats(p) float32s from a 16-byte aligned offset), what Conv2DBackwardWeightAutoKept of
 // the same x reads back.
 func (k *Kernels) Conv2DForwardAutoKeep(s *vk.Seq, p ref.Conv2D, x, w, y, scratch, keep vk.Binding) {
-	if q, tap, ok := singleTap(p); ok {
-		k.Conv2DForward(s, q, x, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), y)
+	if q, blocks, ok := windowTaps(p); ok {
+		k.Conv2DForward(s, q, x, k.windowWeights(s, p, q, blocks, w, scratch), y)
 		return
 	}
 	if m := k.WinogradTile(p, "fwd"); m > 0 {
@@ -523,8 +556,8 @@ func (k *Kernels) Conv2DBackwardDataAutoAdd(s *vk.Seq, p ref.Conv2D, dy, w, dx, 
 }
 
 func (k *Kernels) conv2DBackwardDataAuto(s *vk.Seq, p ref.Conv2D, dy, w, dx, scratch vk.Binding, add bool) {
-	if q, tap, ok := singleTap(p); ok {
-		k.conv2DBackwardData(s, q, dy, F32(w.Buf, int(w.Off/4)+tap, q.C*q.K), dx, add)
+	if q, blocks, ok := windowTaps(p); ok {
+		k.conv2DBackwardData(s, q, dy, k.windowWeights(s, p, q, blocks, w, scratch), dx, add)
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_data"); m > 0 {
@@ -543,10 +576,25 @@ func (k *Kernels) Conv2DBackwardWeightAuto(s *vk.Seq, p ref.Conv2D, x, dy, dw, s
 // Conv2DBackwardWeightAutoKept is Conv2DBackwardWeightAuto reading x's transform from kept, when it
 // is bound and Conv2DKeepFloats(p) > 0: Conv2DForwardAutoKeep of the same x left it there.
 func (k *Kernels) Conv2DBackwardWeightAutoKept(s *vk.Seq, p ref.Conv2D, x, dy, dw, scratch, kept vk.Binding) {
-	if q, tap, ok := singleTap(p); ok {
+	if q, blocks, ok := windowTaps(p); ok {
 		need("Conv2DBackwardWeightAuto", "dw", dw, p.R*p.S*p.C*p.K)
 		s.Fill(F32(dw.Buf, int(dw.Off/4), p.R*p.S*p.C*p.K), 0) // the taps that never meet the image
-		k.conv2DBackwardWeightGEMM(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+tap, q.C*q.K), scratch)
+		if len(blocks) == 1 {
+			k.conv2DBackwardWeightGEMM(s, q, x, dy, F32(dw.Buf, int(dw.Off/4)+blocks[0], q.C*q.K), scratch)
+			return
+		}
+		// q's gradient to the start of scratch (its own scratch after it), then each block to its rows.
+		first := windowScratch(q, blocks)
+		need("Conv2DBackwardWeightAuto", "scratch", scratch, first+1)
+		rest := F32(scratch.Buf, int(scratch.Off/4)+first, int(scratch.Size/4)-first)
+		k.conv2DBackwardWeightGEMM(s, q, x, dy, F32(scratch.Buf, int(scratch.Off/4), q.C*q.K), rest)
+		n := p.W * p.C * p.K
+		for h, b := range blocks {
+			if h > 0 {
+				s.NoBarrier() // the copies write apart
+			}
+			s.Copy(F32(dw.Buf, int(dw.Off/4)+b, n), F32(scratch.Buf, int(scratch.Off/4)+h*n, n))
+		}
 		return
 	}
 	if m := k.WinogradTile(p, "bwd_weight"); m > 0 {

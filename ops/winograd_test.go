@@ -147,7 +147,7 @@ func TestWinogradTileByMapSize(t *testing.T) {
 				t.Errorf("%s %s: tile %d, want %d", convName(c.p), dir, m, c.m)
 			}
 		}
-		if _, _, ok := singleTap(c.p); ok != c.single {
+		if _, b, ok := windowTaps(c.p); (ok && len(b) == 1) != c.single {
 			t.Errorf("%s: single tap %v, want %v", convName(c.p), ok, c.single)
 		}
 	}
@@ -239,10 +239,19 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 	}
 	p := ref.Conv2D{N: 11, H: 30, W: 26, C: 76, K: 68, R: 3, S: 3, Stride: 1, Pad: 1}
 	q := ref.Conv2D{N: 7, H: 9, W: 9, C: 52, K: 76, R: 3, S: 3, Stride: 2, Pad: 1} // direct and im2col
+	// A 1-channel stem: the forward's c1 forms (_s4_x8 against plain) and im2col's used-channel rows.
+	st := ref.Conv2D{N: 5, H: 15, W: 13, C: 4, K: 24, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1}
 	nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
 	qx, qw, qy := q.N*q.H*q.W*q.C, 9*q.C*q.K, q.N*q.P()*q.Q()*q.K
+	sx, sw, sy := st.N*st.H*st.W*st.C, 49*st.C*st.K, st.N*st.P()*st.Q()*st.K
 	sc := max(k.Conv2DWinogradScratch(p, "fwd", 4), k.Conv2DWinogradScratch(p, "bwd_data", 4),
-		k.Conv2DWinogradScratch(p, "bwd_weight", 4), k.Conv2DIm2colScratch(q))
+		k.Conv2DWinogradScratch(p, "bwd_weight", 4), k.Conv2DIm2colScratch(q), k.Conv2DIm2colScratch(st))
+	stemX := Randn(sx, 7)
+	for i := range stemX {
+		if i%4 >= st.UsedC {
+			stemX[i] = 0 // a padded image
+		}
+	}
 	if _, chunks, rows := weightPlan(4, p, k.storageLimit()); chunks < 2 || rows%8 == 0 {
 		t.Fatalf("the grad weight should reduce in chunks with a tail: %d chunks of %d rows", chunks, rows)
 	}
@@ -250,8 +259,9 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 	defer func() { k.Plain = false }() // the other tests share k
 	for r := range runs {
 		k.Plain = r == 1
-		runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3), Randn(qx, 4), Randn(qy, 5), Randn(qw, 6)}, nil,
-			[]int{ny, nx, nw, qw, qy, qx, sc},
+		runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3), Randn(qx, 4), Randn(qy, 5), Randn(qw, 6),
+			stemX, Randn(sy, 8), Randn(sw, 9)}, nil,
+			[]int{ny, nx, nw, qw, qy, qx, sc, sw, sy},
 			func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
 				k.Conv2DForwardWinograd(s, p, 4, in[0], in[1], out[0], out[6])
 				k.Conv2DBackwardDataWinograd(s, p, 4, in[2], in[1], out[1], out[6])
@@ -259,9 +269,14 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 				k.Conv2DBackwardWeightIm2col(s, q, in[3], in[4], out[3], out[6])
 				k.Conv2DForward(s, q, in[3], in[5], out[4])
 				k.Conv2DBackwardData(s, q, in[4], in[5], out[5])
+				k.Conv2DBackwardWeightIm2col(s, st, in[6], in[7], out[7], out[6])
+				k.Conv2DForward(s, st, in[6], in[8], out[8])
 			})
 	}
-	for i, name := range []string{"y", "dx", "dw", "im2col dw", "direct y", "direct dx"} {
+	for i, name := range []string{"y", "dx", "dw", "im2col dw", "direct y", "direct dx", "", "stem im2col dw", "stem y"} {
+		if name == "" {
+			continue // the scratch
+		}
 		for j := range runs[0][i] {
 			if runs[0][i][j] != runs[1][i][j] {
 				t.Fatalf("%s element %d: shared %g, plain %g", name, j,
