@@ -93,7 +93,25 @@ func (k *Kernels) bnApply(s *vk.Seq, name string, p, q ref.BatchNorm, R, r0 int,
 		binds = append(binds, rp)
 	}
 	v, n = k.bnX8(v, cg, n)
-	k.dispatch1D(s, name+v, n, vk.Push(q.M, cg, R, o.ReLU, p.Eps), binds...)
+	Ra, n := k.bnApplyRows(name+v, q.M, R, n)
+	k.dispatch1D(s, name+v, n, vk.Push(q.M, cg, Ra, o.ReLU, p.Eps), binds...)
+}
+
+// bnApplyRows is the chunk height and invocation count of apply pass name over M rows, given the
+// statistics' height R and the n invocations that height gives. An apply pass is elementwise (its
+// chunks only share the rows among invocations), so any height gives the same values: R, or fewer
+// rows (a multiple of 4) where R would leave fewer than 4 workgroups. The demo's layers of 256 to
+// 1,024 rows had one workgroup there, one of lavapipe's two threads idle (BENCHMARKS.md, "apply
+// passes on both threads"). The statistics passes keep R: their chunks are the sums' order.
+func (k *Kernels) bnApplyRows(name string, M, R, n int) (int, int) {
+	chunks := ceilDiv(M, R)
+	per := n / chunks // invocations a chunk of rows
+	want := 4 * int(k.pipe(name).Spec[0])
+	if n >= want {
+		return R, n
+	}
+	Ra := max(4, min(R, (M*per/want)&^3))
+	return Ra, ceilDiv(M, Ra) * per
 }
 
 // bnX8 is the apply passes' form and invocation count: the _texel form's _x8 (two channel groups an
@@ -307,6 +325,7 @@ func (k *Kernels) BatchNormBackward(s *vk.Seq, p ref.BatchNorm, o BNOpts, x, y, 
 			s.NoBarrier()
 		}
 		v, n = k.bnX8(v, cg, n)
-		k.dispatch1D(s, "batchnorm_bwd_apply"+relu+v, n, vk.Push(q.M, cg, R), xp, yp, dyp, partial, dxp)
+		Ra, n := k.bnApplyRows("batchnorm_bwd_apply"+relu+v, q.M, R, n)
+		k.dispatch1D(s, "batchnorm_bwd_apply"+relu+v, n, vk.Push(q.M, cg, Ra), xp, yp, dyp, partial, dxp)
 	})
 }
