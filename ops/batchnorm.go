@@ -20,13 +20,17 @@ func init() {
 		if v == "_texel" {
 			I = vk.TexelVec4
 		}
-		register("batchnorm_stats"+v, kernelDef{module: "batchnorm_stats" + v, bindings: []vk.DescKind{I, S}, push: 12, spec: localWide})
+		// The statistics passes (forward and backward) keep their 256-row chunks (the sums' order) but
+		// take local1D's workgroups (64 invocations on a CPU): no shared memory, so the same values,
+		// and the demo's small layers (128-256 invocations) span both of lavapipe's threads instead
+		// of one workgroup on one (BENCHMARKS.md, "apply passes on both threads").
+		register("batchnorm_stats"+v, kernelDef{module: "batchnorm_stats" + v, bindings: []vk.DescKind{I, S}, push: 12, spec: local1D})
 		register("batchnorm_apply"+v, kernelDef{module: "batchnorm_apply" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
 		register("batchnorm_apply_eval"+v, kernelDef{module: "batchnorm_apply_eval" + v, bindings: []vk.DescKind{I, S, S, S, S, S}, push: 20, spec: localWide})
 		register("batchnorm_apply_res"+v, kernelDef{module: "batchnorm_apply_res" + v, bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
 		register("batchnorm_apply_eval_res"+v, kernelDef{module: "batchnorm_apply_eval_res" + v, bindings: []vk.DescKind{I, S, S, S, S, S, I}, push: 20, spec: localWide})
 		for _, r := range []string{"", "_relu"} {
-			register("batchnorm_bwd"+r+v, kernelDef{module: "batchnorm_bwd" + r + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 12, spec: localWide})
+			register("batchnorm_bwd"+r+v, kernelDef{module: "batchnorm_bwd" + r + v, bindings: []vk.DescKind{I, I, I, S, S, S}, push: 12, spec: local1D})
 			register("batchnorm_bwd_apply"+r+v, kernelDef{module: "batchnorm_bwd_apply" + r + v, bindings: []vk.DescKind{I, I, I, S, S}, push: 12, spec: localWide})
 		}
 		if v == "_texel" {
