@@ -239,8 +239,9 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 	}
 	p := ref.Conv2D{N: 11, H: 30, W: 26, C: 76, K: 68, R: 3, S: 3, Stride: 1, Pad: 1}
 	q := ref.Conv2D{N: 7, H: 9, W: 9, C: 52, K: 76, R: 3, S: 3, Stride: 2, Pad: 1} // direct and im2col
-	// A 1-channel stem: the forward's c1 forms (_s4_x8 against plain) and im2col's used-channel rows.
-	st := ref.Conv2D{N: 5, H: 15, W: 13, C: 4, K: 24, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1}
+	// A 1-channel stem with 4 column tiles, so the forward takes c1_s4_x8 (a K of 24 took only c1_x8,
+	// and a bug planted in the _s4 form went unseen), and im2col's used-channel rows.
+	st := ref.Conv2D{N: 5, H: 15, W: 13, C: 4, K: 56, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1}
 	nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
 	qx, qw, qy := q.N*q.H*q.W*q.C, 9*q.C*q.K, q.N*q.P()*q.Q()*q.K
 	sx, sw, sy := st.N*st.H*st.W*st.C, 49*st.C*st.K, st.N*st.P()*st.Q()*st.K
