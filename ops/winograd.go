@@ -206,11 +206,12 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 	uN, vN := w.filterFloats(), w.inFloats()
 	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
 	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
-	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2 (BENCHMARKS.md).
+	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2; at 16 (one column of 16x16 tiles, unshared:
+	// the shared form's subgroup spans four) 16x16 again, 1.1x against 32x8 (BENCHMARKS.md).
 	gname := "conv2d_winograd_gemm_nn"
-	if w.Co >= 64 {
+	if w.Co >= 64 || w.Co == 16 {
 		gname = "conv2d_winograd_gemm_nn16"
-		if k.shared8() {
+		if k.shared8() && w.Co >= 64 {
 			gname += "_s"
 		}
 	}
@@ -394,16 +395,16 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // (`vkclr bench ops --op conv2d`, BENCHMARKS.md) F(4x4,3x3) measured 1.3-4x faster than the direct
 // kernels in every direction at ResNet-18's 3x3 stride-1 shapes with 64 to 512 channels, and F(2x2,3x3)
 // slower than F(4x4,3x3) at all of them. Since the GEMMs' 16x8 and 16x16 tiles it also wins with 32
-// channels in every direction (1.15-1.7x, width 16's layer2). With 16 channels forward and backward
-// data still lose (0.8-0.86x: the transforms and the per-frequency GEMMs with a reduction of 16 cost
-// more than the multiplies saved); grad weight wins (F(4x4) 1.47x at width 16's layer1 since the
-// grad-weight GEMM visits each accumulator once per four rows) and takes F(4x4) only. F(2x2) at 16
-// channels is left direct: on a 2x2 map a corner tap meets one pixel per image, so its gradient is
-// often exactly zero (a ReLU'd input), the transforms leave ~1e-9 there instead, and AdamW's first
-// steps turn that into a full-size update: two AdamW steps of a width-2 network at 16 px strayed from
-// their float64 replay by 0.044 (normalized, one tensor's change; train.TestStepsMatchCPU holds them
-// to 0.01), against 2.5e-5 with F(4x4) at 32 px (its adamw_nesterov=false_32px case). The gpu variant has no
-// Winograd kernels yet.
+// channels in every direction (1.15-1.7x, width 16's layer2). With 16 channels F(4x4) wins in every
+// direction too, since the transforms store eight floats at a time (the _x8 forms) and the forward
+// leaves its transformed input for grad weight: width 16's layer1 took 135 ms a direction direct
+// against about 87 with F(4x4), and the width-16 step 1.1x (BENCHMARKS.md, 2026-12-01); measured
+// before the _x8 forms, forward and backward data lost (0.8-0.86x). F(2x2) at 16 channels is left
+// direct: on a 2x2 map a corner tap meets one pixel per image, so its gradient is often exactly zero
+// (a ReLU'd input), the transforms leave ~1e-9 there instead, and AdamW's first steps turn that into a
+// full-size update: two AdamW steps of a width-2 network at 16 px strayed from their float64 replay by
+// 0.044 (normalized, one tensor's change; train.TestStepsMatchCPU holds them to 0.01), against 2.5e-5
+// with F(4x4) at 32 px (its adamw_nesterov=false_32px case). The gpu variant has no Winograd kernels yet.
 //
 // The tile follows the output size too: a map smaller than a tile is mostly padding, and the GEMMs'
 // work is tiles x (m+2)^2 per channel pair against the direct kernels' 9 x P x Q. The tile with the
@@ -427,7 +428,7 @@ func (k *Kernels) WinogradTile(p ref.Conv2D, dir string) int {
 	if work(m) >= 9*P*Q {
 		return 0
 	}
-	if min(p.C, p.K) < 32 && (dir != "bwd_weight" || m != 4) {
+	if min(p.C, p.K) < 32 && m != 4 {
 		return 0
 	}
 	if uint64(4*k.Conv2DWinogradScratch(p, dir, m)) > k.storageLimit() {

@@ -29,6 +29,9 @@ var winogradShapes = []ref.Conv2D{
 	{N: 3, H: 8, W: 8, C: 20, K: 3, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 5, H: 29, W: 29, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 8, H: 32, W: 32, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+	// 16 channels (padded from 14 forward, 16 backward data) take unshared 16x16 GEMM tiles, here
+	// with 3 x 2 x 3 = 18 tiles: a row tile cut by the edge.
+	{N: 3, H: 7, W: 9, C: 16, K: 14, R: 3, S: 3, Stride: 1, Pad: 1},
 	// 64 channels and up take 16x16 GEMM tiles: column tiles cut by the edge, forward (68) and
 	// backward data (72).
 	{N: 2, H: 6, W: 5, C: 36, K: 68, R: 3, S: 3, Stride: 1, Pad: 1},

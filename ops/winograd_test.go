@@ -151,16 +151,17 @@ func TestWinogradTileByMapSize(t *testing.T) {
 			t.Errorf("%s: single tap %v, want %v", convName(c.p), ok, c.single)
 		}
 	}
-	// 16 channels: grad weight alone, and only at F(4x4) (WinogradTile's doc says why).
+	// 16 to 31 channels: F(4x4) only, never F(2x2) (WinogradTile's doc says why); under 16, direct.
 	for _, c := range []struct {
 		p                 ref.Conv2D
 		fwd, data, weight int
 	}{
-		{ref.Conv2D{N: 512, H: 32, W: 32, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 4},
-		{ref.Conv2D{N: 8, H: 4, W: 4, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 4},
+		{ref.Conv2D{N: 512, H: 32, W: 32, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 4, 4, 4},
+		{ref.Conv2D{N: 8, H: 4, W: 4, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 4, 4, 4},
 		{ref.Conv2D{N: 8, H: 2, W: 2, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 0},
 		{ref.Conv2D{N: 8, H: 32, W: 32, C: 8, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 0},
-		{ref.Conv2D{N: 8, H: 32, W: 32, C: 16, K: 32, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 4},
+		{ref.Conv2D{N: 8, H: 32, W: 32, C: 16, K: 32, R: 3, S: 3, Stride: 1, Pad: 1}, 4, 4, 4},
+		{ref.Conv2D{N: 8, H: 2, W: 2, C: 24, K: 32, R: 3, S: 3, Stride: 1, Pad: 1}, 0, 0, 0},
 	} {
 		for dir, want := range map[string]int{"fwd": c.fwd, "bwd_data": c.data, "bwd_weight": c.weight} {
 			if m := k.WinogradTile(c.p, dir); m != want {

@@ -323,9 +323,9 @@ var mutants = []Mutant{
 	{Name: "winograd-tn-tail-drops-row", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "for (; k < k1; k++) STEP(k)", New: "for (; k + 1 < k1; k++) STEP(k)",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
-	// 16 channels: Winograd for grad weight only, and only F(4x4).
+	// 16 to 31 channels: Winograd F(4x4) only.
 	{Name: "winograd-16ch-takes-f2", File: "ops/winograd.go",
-		Old: `if min(p.C, p.K) < 32 && (dir != "bwd_weight" || m != 4) {`, New: `if min(p.C, p.K) < 32 && dir != "bwd_weight" {`,
+		Old: `if min(p.C, p.K) < 32 && m != 4 {`, New: `if min(p.C, p.K) < 32 && m == 0 {`,
 		Pkg: "./ops", Run: "TestWinogradTileByMapSize"},
 	// Fewer passes: backward data adds a second gradient contribution itself, shortcut gradients share
 	// their block's buffer, and a residual block's last batchnorm runs with its add + ReLU.
