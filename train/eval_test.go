@@ -70,6 +70,39 @@ func TestLinearProbeSeparable(t *testing.T) {
 	}
 }
 
+// TestLinearProbePadded: the probe with its classes padded to a vec4 (the default) gives the
+// unpadded probe's results bit for bit: every epoch's loss, top-1, top-5 and the confusion matrix.
+func TestLinearProbePadded(t *testing.T) {
+	s := session(t)
+	// dim % 4 == 0: the padded probe's GEMMs take the vec4 forms. The first 30 points per class
+	// train, the other 10 test.
+	const classes, dim = 10, 32
+	xall, yall := clusters(classes, 40, dim, 2.5, 5)
+	xtr, ytr := slices.Clone(xall[:30*classes*dim]), yall[:30*classes]
+	xte, yte := slices.Clone(xall[30*classes*dim:]), yall[30*classes:]
+	Standardize(xtr, xte, dim)
+	cfg := DefaultLinear()
+	cfg.Epochs, cfg.BatchSize = 3, 64
+	run := func(pad bool) *LinearResult {
+		old := padClasses
+		padClasses = pad
+		defer func() { padClasses = old }()
+		r, err := TrainLinear(s, cfg, xtr, ytr, xte, yte, dim, classes, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run(true), run(false)
+	if !slices.Equal(a.History, b.History) || a.Top5 != b.Top5 || !slices.EqualFunc(a.Confusion, b.Confusion, slices.Equal) {
+		t.Fatalf("padded probe %+v top-5 %v\nunpadded %+v top-5 %v", a.History, a.Top5, b.History, b.Top5)
+	}
+	if a.Top1 == 1 || a.Top1 < 0.3 {
+		t.Fatalf("top-1 %.3f: the clusters should be learnable but not separable, so the check means something", a.Top1)
+	}
+	t.Logf("top-1 %.3f, top-5 %.3f, losses %+v", a.Top1, a.Top5, a.History)
+}
+
 func TestKNNClusters(t *testing.T) {
 	s := session(t)
 	const classes, dim = 5, 16

@@ -373,6 +373,14 @@ var mutants = []Mutant{
 		Old: "for (; r_ < (r1); r_++) STEP(r_)", New: "for (; r_ + 1 < (r1); r_++) STEP(r_)",
 		Pkg: "./ops", Run: "TestOps/(batchnorm|conv2d_winograd_bwd_weight)"},
 
+	// The linear probe's classes padded to a vec4: the padded classes must never count.
+	{Name: "linear-probe-pad-bias-zero", File: "train/linear.go",
+		Old: "const padLogit = -1e30", New: "const padLogit = 0",
+		Pkg: "./train", Run: "TestLinearProbePadded"},
+	{Name: "linear-probe-pad-init-unmapped", File: "train/linear.go",
+		Old: "p0[i/classes*cp+i%classes] =", New: "p0[i] =",
+		Pkg: "./train", Run: "TestLinearProbePadded"},
+
 	// The training loop.
 	{Name: "train-lars-drops-wd", File: "train/trainer.go",
 		Old: "ops.LARSHyper(lr, c.Momentum, c.WeightDecay, ref.DefaultLARSEta)", New: "ops.LARSHyper(lr, c.Momentum, 0, ref.DefaultLARSEta)",
