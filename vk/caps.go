@@ -56,6 +56,9 @@ type Caps struct {
 	CooperativeMatrix bool    `json:"cooperative_matrix"`
 	TimestampPeriodNs float64 `json:"timestamp_period_ns"`
 	TimestampBits     uint32  `json:"timestamp_valid_bits"`
+	// CPUThreads is, for lavapipe, the threads its dispatches run on and who chose them
+	// (lpthreads.go); empty for other drivers.
+	CPUThreads string `json:"cpu_threads,omitempty"`
 
 	raw                C.vkclr_caps
 	computeQueueFamily uint32
@@ -123,6 +126,9 @@ func queryCaps(in *instance, pd vk.PhysicalDevice, index int) Caps {
 	}
 	c.Driver = C.GoString(&r.driverName[0])
 	c.DriverInfo = C.GoString(&r.driverInfo[0])
+	if c.Driver == "llvmpipe" {
+		c.CPUThreads = lpThreadsNote()
+	}
 	c.DriverVersion = uint32(r.driverVersion)
 	c.APIVersion = versionString(uint32(r.apiVersion))
 	c.SubgroupSize = uint32(r.subgroupSize)

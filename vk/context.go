@@ -39,6 +39,7 @@ var (
 // load opens the Vulkan loader and hands vkGetInstanceProcAddr to the binding.
 func load() error {
 	loadOnce.Do(func() {
+		setLavapipeThreads() // before lavapipe can read it (lpthreads.go)
 		var errs []string
 		buf := (*C.char)(C.malloc(512))
 		defer C.free(unsafe.Pointer(buf))

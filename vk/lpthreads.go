@@ -10,15 +10,14 @@ import (
 // lavapipe (Mesa's llvmpipe behind Vulkan) runs a dispatch's workgroups on LP_NUM_THREADS threads,
 // one per CPU core unless the environment says otherwise, and hands them out statically: each
 // thread takes a contiguous 1/threads of the workgroups (lp_cs_tpool.c: iter_per_thread =
-// iterations / threads), and the dispatch ends when the slowest thread does. On a shared VM the
-// cores do not run at the same speed from moment to moment (steal time, a busy neighbour), so with
-// one thread a core the faster core idles at the end of every dispatch: 10-15% of both cores were idle
-// through make demo's training on a 2-core AMD EPYC VM (vmstat; per-thread CPU time in /proc). With
-// twice as many threads as cores each takes half the share, and the scheduler moves a late one to
-// the core that is free: 60 demo training steps took 68.1-73.5 s against 76.1-77.0 s, three
-// alternated pairs (BENCHMARKS.md, 2026-12-01 "Winograd at 16 channels"); 3 threads gained less and 8
-// lost. The results do not depend on it (every workgroup computes the same values on any thread:
-// 126 of 126 tensors identical after those runs).
+// iterations / threads), and the dispatch ends when the slowest thread does. Through make demo's
+// training on a 2-core AMD EPYC VM 8-13% of both cores sat idle (vmstat), and each of the two worker
+// threads ran 85-86% of the time (/proc). With twice as many threads as cores, 60 demo training steps
+// took 68.1-73.5 s against 76.1-77.0 s (three alternated pairs), and make bench's steps ran 1.10-1.18x
+// faster (BENCHMARKS.md, 2026-12-01 "lavapipe's threads"); 3 threads gained less and 8 lost. Why is
+// not settled (a share of a dispatch half the size lets the scheduler even out cores that run at
+// different speeds on a shared VM, is the likely reading). The results do not depend on it: every
+// workgroup computes the same values on any thread (126 of 126 tensors identical after those runs).
 //
 // So before the loader opens, vkclr sets LP_NUM_THREADS to twice the cores, shared among the MPI ranks
 // on this machine (OMPI_COMM_WORLD_LOCAL_SIZE), when the user has not set it. Other drivers ignore

@@ -77,5 +77,8 @@ func printCaps(c vk.Caps) {
 	row("8/16-bit storage", fmt.Sprintf("%s / %s", yes(c.Storage8), yes(c.Storage16)))
 	row("cooperative matrix", yes(c.CooperativeMatrix))
 	row("timestamps", fmt.Sprintf("%d bits, %.3g ns/tick", c.TimestampBits, c.TimestampPeriodNs))
+	if c.CPUThreads != "" {
+		row("CPU threads", c.CPUThreads)
+	}
 	w.Flush()
 }

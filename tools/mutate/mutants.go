@@ -373,6 +373,14 @@ var mutants = []Mutant{
 		Old: "for (; r_ < (r1); r_++) STEP(r_)", New: "for (; r_ + 1 < (r1); r_++) STEP(r_)",
 		Pkg: "./ops", Run: "TestOps/(batchnorm|conv2d_winograd_bwd_weight)"},
 
+	// lavapipe's threads: the user's LP_NUM_THREADS wins; the default is shared by local MPI ranks.
+	{Name: "lp-threads-override-user", File: "vk/lpthreads.go",
+		Old: `if v, ok := os.LookupEnv("LP_NUM_THREADS"); ok {`, New: `if v, ok := os.LookupEnv("LP_NUM_THREADS"); ok && false {`,
+		Pkg: "./vk", Run: "TestSetLavapipeThreads"},
+	{Name: "lp-threads-ignore-ranks", File: "vk/lpthreads.go",
+		Old: "return min(max(2*cpus/max(localRanks, 1), 1), lpMaxThreads)", New: "return min(max(2*cpus, 1), lpMaxThreads)",
+		Pkg: "./vk", Run: "TestLavapipeThreads"},
+
 	// The linear probe's classes padded to a vec4: the padded classes must never count.
 	{Name: "linear-probe-pad-bias-zero", File: "train/linear.go",
 		Old: "const padLogit = -1e30", New: "const padLogit = 0",
