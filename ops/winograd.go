@@ -397,8 +397,8 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 // slower than F(4x4,3x3) at all of them. Since the GEMMs' 16x8 and 16x16 tiles it also wins with 32
 // channels in every direction (1.15-1.7x, width 16's layer2). With 16 channels F(4x4) wins in every
 // direction too, since the transforms store eight floats at a time (the _x8 forms) and the forward
-// leaves its transformed input for grad weight: width 16's layer1 took 135 ms a direction direct
-// against about 87 with F(4x4), and the width-16 step 1.1x (BENCHMARKS.md, 2026-12-01); measured
+// leaves its transformed input for grad weight: width 16's layer1 forward took 133 ms direct against
+// 97 with F(4x4), and the width-16 step 1.11x (BENCHMARKS.md, 2026-12-01); measured
 // before the _x8 forms, forward and backward data lost (0.8-0.86x). F(2x2) at 16 channels is left
 // direct: on a 2x2 map a corner tap meets one pixel per image, so its gradient is often exactly zero
 // (a ReLU'd input), the transforms leave ~1e-9 there instead, and AdamW's first steps turn that into a
