@@ -207,7 +207,8 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
 	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
 	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2; at 16 (one column of 16x16 tiles, unshared:
-	// the shared form's subgroup spans four) 16x16 again, 1.1x against 32x8 (BENCHMARKS.md).
+	// the shared form's subgroup spans four) 16x16 again, about 1.1x against 32x8 and within this
+	// host's noise, no slower in two pairs (BENCHMARKS.md, 2026-12-01).
 	gname := "conv2d_winograd_gemm_nn"
 	if w.Co >= 64 || w.Co == 16 {
 		gname = "conv2d_winograd_gemm_nn16"

@@ -127,7 +127,7 @@ func queryCaps(in *instance, pd vk.PhysicalDevice, index int) Caps {
 	c.Driver = C.GoString(&r.driverName[0])
 	c.DriverInfo = C.GoString(&r.driverInfo[0])
 	if c.Driver == "llvmpipe" {
-		c.CPUThreads = lpThreadsNote()
+		c.CPUThreads = cpuThreads
 	}
 	c.DriverVersion = uint32(r.driverVersion)
 	c.APIVersion = versionString(uint32(r.apiVersion))

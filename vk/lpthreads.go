@@ -25,12 +25,9 @@ import (
 
 const lpMaxThreads = 32
 
-// lpThreadsSet records what setLavapipeThreads did, for Caps.CPUThreads.
-var lpThreadsSet struct {
-	value  string
-	byUs   bool
-	reason string
-}
+// cpuThreads says how many threads lavapipe runs and who chose them, for Caps.CPUThreads; set once
+// by setLavapipeThreads.
+var cpuThreads string
 
 // lavapipeThreads is the thread count vkclr asks lavapipe for with cpus cores and localRanks
 // processes of one MPI job on this machine (0 or 1 without MPI).
@@ -42,27 +39,18 @@ func lavapipeThreads(cpus, localRanks int) int {
 // Vulkan loader (and with it lavapipe, which reads the variable when it creates its screen) is opened.
 func setLavapipeThreads() {
 	if v, ok := os.LookupEnv("LP_NUM_THREADS"); ok {
-		lpThreadsSet.value, lpThreadsSet.reason = v, "LP_NUM_THREADS from the environment"
+		cpuThreads = v + " (LP_NUM_THREADS from the environment)"
 		return
 	}
 	ranks, _ := strconv.Atoi(os.Getenv("OMPI_COMM_WORLD_LOCAL_SIZE"))
-	n := lavapipeThreads(runtime.NumCPU(), ranks)
-	v := strconv.Itoa(n)
+	v := strconv.Itoa(lavapipeThreads(runtime.NumCPU(), ranks))
 	if err := os.Setenv("LP_NUM_THREADS", v); err != nil {
-		lpThreadsSet.reason = "lavapipe's default (setting LP_NUM_THREADS failed: " + err.Error() + ")"
+		cpuThreads = "lavapipe's default (setting LP_NUM_THREADS failed: " + err.Error() + ")"
 		return
 	}
-	lpThreadsSet.value, lpThreadsSet.byUs = v, true
-	lpThreadsSet.reason = fmt.Sprintf("LP_NUM_THREADS=%s set by vkclr: 2 per CPU core (%d)", v, runtime.NumCPU())
+	cpuThreads = fmt.Sprintf("%s (LP_NUM_THREADS=%s set by vkclr: 2 per CPU core (%d)", v, v, runtime.NumCPU())
 	if ranks > 1 {
-		lpThreadsSet.reason += fmt.Sprintf(" shared by %d local MPI ranks", ranks)
+		cpuThreads += fmt.Sprintf(" shared by %d local MPI ranks", ranks)
 	}
-}
-
-// lpThreadsNote says how many threads lavapipe runs and why, for `vkclr devices`.
-func lpThreadsNote() string {
-	if lpThreadsSet.value == "" {
-		return lpThreadsSet.reason
-	}
-	return lpThreadsSet.value + " (" + lpThreadsSet.reason + ")"
+	cpuThreads += ")"
 }

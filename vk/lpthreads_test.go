@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -20,31 +21,28 @@ func TestLavapipeThreads(t *testing.T) {
 // TestSetLavapipeThreads: LP_NUM_THREADS the user set is kept as it is; unset, vkclr sets twice the
 // cores, shared by the local MPI ranks; both say so in the devices report's note.
 func TestSetLavapipeThreads(t *testing.T) {
-	saved := lpThreadsSet
-	defer func() { lpThreadsSet = saved }()
+	saved := cpuThreads
+	defer func() { cpuThreads = saved }()
 
 	t.Setenv("LP_NUM_THREADS", "3")
 	setLavapipeThreads()
-	if v := os.Getenv("LP_NUM_THREADS"); v != "3" || lpThreadsSet.byUs {
-		t.Errorf("the user's LP_NUM_THREADS=3 became %q (set by vkclr: %v)", v, lpThreadsSet.byUs)
-	}
-	if n := lpThreadsNote(); n != "3 (LP_NUM_THREADS from the environment)" {
-		t.Errorf("note %q", n)
+	if v := os.Getenv("LP_NUM_THREADS"); v != "3" || cpuThreads != "3 (LP_NUM_THREADS from the environment)" {
+		t.Errorf("the user's LP_NUM_THREADS=3 became %q; note %q", v, cpuThreads)
 	}
 
 	os.Unsetenv("LP_NUM_THREADS") // t.Setenv restores the original value at the end
 	t.Setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "")
 	setLavapipeThreads()
 	want := strconv.Itoa(min(2*runtime.NumCPU(), lpMaxThreads))
-	if v := os.Getenv("LP_NUM_THREADS"); v != want || !lpThreadsSet.byUs {
-		t.Errorf("unset: LP_NUM_THREADS=%q (set by vkclr: %v), want %s", v, lpThreadsSet.byUs, want)
+	if v := os.Getenv("LP_NUM_THREADS"); v != want || !strings.Contains(cpuThreads, "set by vkclr") {
+		t.Errorf("unset: LP_NUM_THREADS=%q, want %s; note %q", v, want, cpuThreads)
 	}
 
 	os.Unsetenv("LP_NUM_THREADS")
 	t.Setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "2")
 	setLavapipeThreads()
 	want = strconv.Itoa(max(min(2*runtime.NumCPU()/2, lpMaxThreads), 1))
-	if v := os.Getenv("LP_NUM_THREADS"); v != want {
-		t.Errorf("two local ranks: LP_NUM_THREADS=%q, want %s", v, want)
+	if v := os.Getenv("LP_NUM_THREADS"); v != want || !strings.Contains(cpuThreads, "shared by 2 local MPI ranks") {
+		t.Errorf("two local ranks: LP_NUM_THREADS=%q, want %s; note %q", v, want, cpuThreads)
 	}
 }
