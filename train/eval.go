@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -12,23 +13,39 @@ import (
 	"github.com/vkclr/vkclr/vk"
 )
 
-// EvalBatch is the batch size of feature extraction.
-const EvalBatch = 256
+// EvalBatch is the batch size of feature extraction: the training run's kNN monitor keeps it, and
+// Grow takes an extractor that has a larger set to do up to maxEvalBatch images at a time, while
+// its buffers stay within evalBudget. Eval-mode batchnorm makes every image's arithmetic its own,
+// so the features are bit-identical at any batch; larger batches take fewer, larger dispatches
+// (the demo's encoder at 1024: 0.89x the time per image of 256, on 2 EPYC cores; BENCHMARKS.md).
+const (
+	EvalBatch    = 256
+	maxEvalBatch = 1024
+)
+
+// evalBudget is the bytes of activations and scratch a grown extractor may hold (a variable for the tests).
+var evalBudget uint64 = 1 << 30
 
 // Extractor computes encoder features with frozen weights: batchnorm in
 // eval mode, no augmentation (resize and normalize only, optional flip).
 type Extractor struct {
-	S   *Session
-	G   *model.Graph
-	Dev *model.Device
-	seq *vk.Seq
-	in  *vk.Buffer // host staging
-	aug augment.Config
+	S     *Session
+	G     *model.Graph
+	Dev   *model.Device
+	batch int
+	w     *model.Weights
+	seq   *vk.Seq
+	in    *vk.Buffer // host staging
+	aug   augment.Config
 }
 
 // NewExtractor builds an evaluation graph over w (the weights of cfg).
 func NewExtractor(s *Session, cfg model.Config, w *model.Weights) (*Extractor, error) {
-	g, err := model.Build(cfg, EvalBatch)
+	return newExtractor(s, cfg, w, EvalBatch)
+}
+
+func newExtractor(s *Session, cfg model.Config, w *model.Weights, batch int) (*Extractor, error) {
+	g, err := model.Build(cfg, batch)
 	if err != nil {
 		return nil, err
 	}
@@ -42,11 +59,38 @@ func NewExtractor(s *Session, cfg model.Config, w *model.Weights) (*Extractor, e
 		return nil, err
 	}
 	aug, _ := augment.Preset(fmt.Sprintf("none,size=%d", cfg.ImageSize))
-	e := &Extractor{S: s, G: g, Dev: dev, in: in, aug: aug}
+	e := &Extractor{S: s, G: g, Dev: dev, batch: batch, w: w, in: in, aug: aug}
 	e.seq = s.Ctx.NewSeq()
 	e.seq.Copy(dev.Act(g.Input), in.All())
 	dev.RecordForward(e.seq, false)
 	return e, nil
+}
+
+// Batch is the number of images extracted at a time.
+func (e *Extractor) Batch() int { return e.batch }
+
+// Grow rebuilds the extractor for batches of up to maxEvalBatch images when n images are to be
+// extracted, doubling while the batch is under n and the graph's buffers (which grow with the
+// batch) stay within evalBudget. Where the device has no memory for the larger graph it keeps the
+// one it has; any other error is returned.
+func (e *Extractor) Grow(n int) error {
+	per := e.Dev.Bytes() / uint64(e.batch)
+	b := e.batch
+	for b*2 <= maxEvalBatch && b < n && per*uint64(2*b) <= evalBudget {
+		b *= 2
+	}
+	if b == e.batch {
+		return nil
+	}
+	bigger, err := newExtractor(e.S, e.G.Cfg, e.w, b)
+	if errors.Is(err, vk.ErrOutOfDeviceMemory) || errors.Is(err, vk.ErrOutOfHostMemory) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	e.Close()
+	*e = *bigger
+	return nil
 }
 
 // Close frees the extractor's buffers.
@@ -61,12 +105,13 @@ func (e *Extractor) Close() {
 func (e *Extractor) Features(ds *data.Dataset, flip bool, progress func(done, total int)) ([]float32, error) {
 	g := e.G
 	F := g.Tensors[g.Features].C
-	per := g.Tensors[g.Input].Len() / EvalBatch
+	B := e.batch
+	per := g.Tensors[g.Input].Len() / B
 	out := make([]float32, ds.N*F)
-	feat := make([]float32, EvalBatch*F)
+	feat := make([]float32, B*F)
 	dst := e.in.Float32s()
-	for lo := 0; lo < ds.N; lo += EvalBatch {
-		n := min(EvalBatch, ds.N-lo)
+	for lo := 0; lo < ds.N; lo += B {
+		n := min(B, ds.N-lo)
 		clear(dst[n*per:]) // padding rows: eval-mode batchnorm treats samples independently
 		for i := 0; i < n; i++ {
 			e.aug.PlainFlip(dst[i*per:(i+1)*per], ds, lo+i, 4, flip)

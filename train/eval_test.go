@@ -3,12 +3,14 @@ package train
 import (
 	"context"
 	"io"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vkclr/vkclr/model"
 	"github.com/vkclr/vkclr/train/data"
 )
 
@@ -101,6 +103,55 @@ func TestLinearProbePadded(t *testing.T) {
 		t.Fatalf("top-1 %.3f: the clusters should be learnable but not separable, so the check means something", a.Top1)
 	}
 	t.Logf("top-1 %.3f, top-5 %.3f, losses %+v", a.Top1, a.Top5, a.History)
+}
+
+// TestExtractorGrow: an extractor grown for a larger set takes larger batches and gives the
+// features of the EvalBatch one bit for bit (eval-mode batchnorm keeps the images apart, the last
+// batch padded); a set no larger than its batch, or a budget the larger graph would pass, leaves it.
+func TestExtractorGrow(t *testing.T) {
+	s := session(t)
+	cfg := model.Config{Arch: "resnet18", Width: 4, Stem: "imagenet", InChannels: 1, ImageSize: 28, ProjHidden: 8, ProjDim: 4}
+	const n = 600
+	ds := &data.Dataset{Name: "noise", N: n, H: 28, W: 28, C: 1, Images: make([]uint8, n*28*28), Labels: make([]int32, n),
+		Mean: []float32{0.3}, Std: []float32{0.3}}
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range ds.Images {
+		ds.Images[i] = uint8(r.IntN(256))
+	}
+	e, err := RandomEncoder(s, cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	small, err := e.ext.Features(ds, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ext.Grow(EvalBatch); err != nil || e.ext.Batch() != EvalBatch {
+		t.Fatalf("Grow(%d): batch %d, %v; want it kept", EvalBatch, e.ext.Batch(), err)
+	}
+	old := evalBudget
+	evalBudget = e.ext.Dev.Bytes() * 3 / 2
+	err = e.ext.Grow(n)
+	evalBudget = old
+	if err != nil || e.ext.Batch() != EvalBatch {
+		t.Fatalf("Grow(%d) under a budget of 1.5x the graph: batch %d, %v; want it kept", n, e.ext.Batch(), err)
+	}
+	if err := e.ext.Grow(n); err != nil || e.ext.Batch() != maxEvalBatch {
+		t.Fatalf("Grow(%d): batch %d, %v; want %d", n, e.ext.Batch(), err, maxEvalBatch)
+	}
+	big, err := e.ext.Features(ds, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(big) != len(small) || len(small) != n*cfg.FeatureDim() {
+		t.Fatalf("features: %d and %d values, want %d", len(small), len(big), n*cfg.FeatureDim())
+	}
+	for i := range small {
+		if math.Float32bits(small[i]) != math.Float32bits(big[i]) {
+			t.Fatalf("feature %d (image %d): %v at batch %d, %v at %d", i, i/cfg.FeatureDim(), small[i], EvalBatch, big[i], maxEvalBatch)
+		}
+	}
 }
 
 func TestKNNClusters(t *testing.T) {

@@ -102,6 +102,9 @@ func (e *Encoder) Features(ds *data.Dataset, flip bool, cacheDir string, log io.
 			}
 		}
 	}
+	if err := e.ext.Grow(ds.N); err != nil {
+		return nil, err
+	}
 	bar := progress.New(ds.N, "features "+ds.Name, log)
 	v, err := e.ext.Features(ds, flip, func(done, total int) { bar.Set(done, "") })
 	bar.Finish()

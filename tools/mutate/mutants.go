@@ -389,6 +389,14 @@ var mutants = []Mutant{
 		Old: "p0[i/classes*cp+i%classes] =", New: "p0[i] =",
 		Pkg: "./train", Run: "TestLinearProbePadded"},
 
+	// The extractor grown to larger batches: the same features, within its budget.
+	{Name: "eval-grow-stride-of-base-batch", File: "train/eval.go",
+		Old: "per := g.Tensors[g.Input].Len() / B", New: "per := g.Tensors[g.Input].Len() / EvalBatch",
+		Pkg: "./train", Run: "TestExtractorGrow"},
+	{Name: "eval-grow-ignores-budget", File: "train/eval.go",
+		Old: "per*uint64(2*b) <= evalBudget", New: "per*uint64(2*b) <= evalBudget<<8",
+		Pkg: "./train", Run: "TestExtractorGrow"},
+
 	// The training loop.
 	{Name: "train-lars-drops-wd", File: "train/trainer.go",
 		Old: "ops.LARSHyper(lr, c.Momentum, c.WeightDecay, ref.DefaultLARSEta)", New: "ops.LARSHyper(lr, c.Momentum, 0, ref.DefaultLARSEta)",
