@@ -68,8 +68,8 @@ type Device struct {
 	tmp    *vk.Buffer // a gradient contribution waiting to be added
 	work   *vk.Buffer // kernels' partial sums (conv weight gradient, batchnorm)
 	// keep[i], for a training conv layer i, holds its Winograd input transform from the forward
-	// pass for its grad weight (KeepFloats); unbound for the others. kept: the last recorded
-	// forward pass filled them.
+	// pass for its grad weight, and for a max pool its windows' argmax (KeepFloats); unbound for
+	// the others. kept: the last recorded forward pass filled them.
 	keep  []vk.Binding
 	kept  bool
 	bytes uint64
@@ -114,20 +114,25 @@ func (g *Graph) MemoryPlan(train bool, scratchFloats int, keep []int) Plan {
 	return p
 }
 
-// KeepBudget caps the device memory a training graph spends keeping convolutions' Winograd input
-// transforms from the forward pass for their grad weight: layers in order, each that still fits.
+// KeepBudget caps the device memory a training graph spends keeping what its backward reuses from
+// the forward pass (convolutions' Winograd input transforms for their grad weight, max pooling's
+// argmax): layers in order, each that still fits.
 var KeepBudget uint64 = 1 << 30
 
 // KeepFloats is, for each layer of g, the float32s a training Device keeps for it
-// (ops.Conv2DKeepFloats, within KeepBudget); 0 for the rest.
+// (ops.Conv2DKeepFloats, ops.MaxPoolKeepFloats, within KeepBudget); 0 for the rest.
 func KeepFloats(k *ops.Kernels, g *Graph) []int {
 	out := make([]int, len(g.Layers))
 	var used uint64
 	for i, l := range g.Layers {
-		if l.Kind != Conv {
-			continue
+		n := 0
+		switch l.Kind {
+		case Conv:
+			n = k.Conv2DKeepFloats(l.Conv)
+		case MaxPool:
+			n = ops.MaxPoolKeepFloats(l.Pool)
 		}
-		if n := k.Conv2DKeepFloats(l.Conv); n > 0 && used+uint64(4*n) <= KeepBudget {
+		if n > 0 && used+uint64(4*n) <= KeepBudget {
 			out[i] = n
 			used += uint64(4 * n)
 		}
@@ -206,7 +211,7 @@ func NewDevice(k *ops.Kernels, g *Graph, w *Weights, train bool) (*Device, error
 	if train {
 		for i, n := range KeepFloats(k, g) {
 			if n > 0 {
-				b, err := alloc("kept Winograd transform of "+g.Layers[i].Name, n)
+				b, err := alloc("kept forward data of "+g.Layers[i].Name, n)
 				if err != nil {
 					return fail(err)
 				}
@@ -300,7 +305,11 @@ func (d *Device) RecordForward(s *vk.Seq, train bool) *vk.Seq {
 		case ReLU:
 			k.ReLU(s, g.Tensors[l.Out].Len(), in, out)
 		case MaxPool:
-			k.MaxPool(s, l.Pool, in, out)
+			var keep vk.Binding
+			if train {
+				keep = d.keep[i]
+			}
+			k.MaxPoolKeep(s, l.Pool, in, out, keep)
 		case GAP:
 			t := g.Tensors[l.In]
 			k.GlobalAvgPool(s, t.N, t.H, t.W, t.C, in, out)
@@ -399,7 +408,11 @@ func (d *Device) RecordBackward(s *vk.Seq) *vk.Seq {
 			}
 		case MaxPool:
 			to, fold := dst(l.In)
-			k.MaxPoolBackward(s, l.Pool, d.Act(l.In), dy, to)
+			var kept vk.Binding
+			if d.kept {
+				kept = d.keep[i]
+			}
+			k.MaxPoolBackwardKept(s, l.Pool, d.Act(l.In), dy, to, kept)
 			fold()
 		case GAP:
 			t := g.Tensors[l.In]

@@ -23,7 +23,7 @@ func TestSplitLargeTensors(t *testing.T) {
 	split := map[string]bool{"conv2d_fwd": true, "conv2d_bwd_data": true, "conv2d_bwd_weight": true, "matmul": true, "linear_fwd": true,
 		"batchnorm": true, "batchnorm_relu": true, "batchnorm_bwd": true, "batchnorm_relu_bwd": true, "batchnorm_eval": true,
 		"add": true, "add_relu": true, "relu": true, "relu_bwd": true,
-		"global_avg_pool": true, "global_avg_pool_bwd": true, "max_pool": true, "max_pool_bwd": true}
+		"global_avg_pool": true, "global_avg_pool_bwd": true, "max_pool": true, "max_pool_bwd": true, "max_pool_kept": true}
 	for _, v := range []string{"cpu", "gpu"} {
 		k := kernels(t, v)
 		testStorageLimit = 1 << 10

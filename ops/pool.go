@@ -25,6 +25,10 @@ func init() {
 		if v != "" { // the 3x3 window unrolled
 			register("max_pool"+v+"_3x3", kernelDef{module: "max_pool" + v + "_3x3", bindings: []vk.DescKind{I, S}, push: 56, spec: local1D})
 			register("max_pool_bwd"+v+"_3x3", kernelDef{module: "max_pool_bwd" + v + "_3x3", bindings: []vk.DescKind{I, S, S}, push: 56, spec: local1D})
+			// The kept forms (3x3 stride 2 pad 1): the forward writes each window's argmax, the
+			// backward gathers from it.
+			register("max_pool"+v+"_3x3_keep", kernelDef{module: "max_pool" + v + "_3x3_keep", bindings: []vk.DescKind{I, S, S}, push: 56, spec: local1D})
+			register("max_pool_bwd_gather"+v, kernelDef{module: "max_pool_bwd_gather" + v, bindings: []vk.DescKind{I, I, S}, push: 56, spec: local1D})
 		}
 	}
 }
@@ -160,5 +164,82 @@ func (k *Kernels) MaxPoolBackward(s *vk.Seq, p ref.MaxPool, x, dy, dx vk.Binding
 				}
 			}
 		}
+	})
+}
+
+// MaxPoolKeepFloats is the float32s MaxPoolKeep keeps for MaxPoolBackwardKept (each window's argmax):
+// N*P*Q*C for the ResNet stem's window (3x3, stride 2, padding 1) over vec4 channel groups, else 0
+// (the backward then recomputes the windows).
+func MaxPoolKeepFloats(p ref.MaxPool) int {
+	if p.C%4 != 0 || p.R != 3 || p.S != 3 || p.Stride != 2 || p.Pad != 1 {
+		return 0
+	}
+	return p.N * p.P() * p.Q() * p.C
+}
+
+// MaxPoolKeep records MaxPool and, when arg is bound (MaxPoolKeepFloats(p) floats), each window's
+// argmax for MaxPoolBackwardKept: its pixel h*W + w within the image, as a float32.
+func (k *Kernels) MaxPoolKeep(s *vk.Seq, p ref.MaxPool, x, y, arg vk.Binding) {
+	const op = "MaxPoolKeep"
+	if arg.Buf == nil {
+		k.MaxPool(s, p, x, y)
+		return
+	}
+	checkMaxPool(op, p)
+	if MaxPoolKeepFloats(p) == 0 {
+		panic(fmt.Sprintf("ops.%s: needs a 3x3 window, stride 2, padding 1 and channels a multiple of 4 (%+v)", op, p))
+	}
+	need(op, "x", x, p.N*p.H*p.W*p.C)
+	need(op, "y", y, p.N*p.P()*p.Q()*p.C)
+	need(op, "arg", arg, MaxPoolKeepFloats(p))
+	in, out := p.H*p.W*p.C, p.P()*p.Q()*p.C
+	k.byImage(p.N, []int{in, out, out}, func(n0, nn int, whole bool) {
+		q := p
+		q.N = nn
+		xp, yp, ap := piece(x, n0*in, nn*in, whole), piece(y, n0*out, nn*out, whole), piece(arg, n0*out, nn*out, whole)
+		v, cg := k.groups(p.C, &xp, nn*in, yp, ap)
+		if v == "" {
+			panic(fmt.Sprintf("ops.%s: x, y and arg must start on 16-byte boundaries", op))
+		}
+		if n0 > 0 {
+			s.NoBarrier()
+		}
+		k.dispatch1D(s, "max_pool"+v+"_3x3_keep", nn*p.P()*p.Q()*cg, poolPush(q, cg, 0, 0), xp, yp, ap)
+	})
+}
+
+// MaxPoolBackwardKept records MaxPoolBackward's dx from the argmax MaxPoolKeep kept in arg, in one
+// pass that writes every element of dx (no zeroing): one invocation a window writes its 2x2 block of
+// input elements, each adding the dy of the windows whose argmax it is in the scatter's phase
+// order, so dx is MaxPoolBackward's bit for bit. An unbound arg takes MaxPoolBackward.
+func (k *Kernels) MaxPoolBackwardKept(s *vk.Seq, p ref.MaxPool, x, dy, dx, arg vk.Binding) {
+	const op = "MaxPoolBackwardKept"
+	if arg.Buf == nil {
+		k.MaxPoolBackward(s, p, x, dy, dx)
+		return
+	}
+	checkMaxPool(op, p)
+	if MaxPoolKeepFloats(p) == 0 {
+		panic(fmt.Sprintf("ops.%s: needs a 3x3 window, stride 2, padding 1 and channels a multiple of 4 (%+v)", op, p))
+	}
+	need(op, "dy", dy, p.N*p.P()*p.Q()*p.C)
+	need(op, "dx", dx, p.N*p.H*p.W*p.C)
+	need(op, "arg", arg, MaxPoolKeepFloats(p))
+	in, out := p.H*p.W*p.C, p.P()*p.Q()*p.C
+	k.byImage(p.N, []int{in, out, out}, func(n0, nn int, whole bool) {
+		q := p
+		q.N = nn
+		ap, dyp, dxp := piece(arg, n0*out, nn*out, whole), piece(dy, n0*out, nn*out, whole), piece(dx, n0*in, nn*in, whole)
+		if !vec4OK(p.C, ap, dyp, dxp) {
+			panic(fmt.Sprintf("ops.%s: arg, dy and dx must start on 16-byte boundaries", op))
+		}
+		v, cg := "_vec4", p.C/4
+		if t, ok := k.texels(nn*out, &ap, &dyp); ok {
+			ap, dyp, v = t[0], t[1], "_texel"
+		}
+		if n0 > 0 {
+			s.NoBarrier() // pieces write disjoint images
+		}
+		k.dispatch1D(s, "max_pool_bwd_gather"+v, nn*p.P()*p.Q()*cg, poolPush(q, cg, 0, 0), ap, dyp, dxp)
 	})
 }

@@ -82,7 +82,39 @@ func poolCases() []Case {
 		GPU:  func(k *Kernels, s *vk.Seq, b []vk.Binding) { k.MaxPoolBackward(s, p, b[0], b[1], b[2]) },
 		Ref:  func(b [][]float32, _ [][]int32) { ref.MaxPoolBackward(p, b[0], b[1], b[2]) },
 	})
+	// The kept pair (MaxPoolKeep, then MaxPoolBackwardKept from its argmax) of the stem's window:
+	// odd and even sides, a single pixel, batch 1, ties.
+	for _, sh := range []struct{ N, H, W, C int }{{2, 9, 9, 8}, {3, 7, 5, 4}, {1, 14, 14, 16}, {1, 1, 1, 4}, {2, 2, 3, 4}, {1, 8, 6, 12}} {
+		p := ref.MaxPool{N: sh.N, H: sh.H, W: sh.W, C: sh.C, R: 3, S: 3, Stride: 2, Pad: 1}
+		n, m := p.N*p.H*p.W*p.C, p.N*p.P()*p.Q()*p.C
+		cs = append(cs, keptPoolCase(p, distinct(n, int64(n)+7), Randn(m, int64(m)+7), fmt.Sprintf("%dx%dx%dx%d", p.N, p.H, p.W, p.C)))
+	}
+	pt := ref.MaxPool{N: 2, H: 7, W: 6, C: 4, R: 3, S: 3, Stride: 2, Pad: 1}
+	xt := make([]float32, pt.N*pt.H*pt.W*pt.C)
+	for i := range xt {
+		xt[i] = float32((i / 4 % 3) + i%4)
+	}
+	cs = append(cs, keptPoolCase(pt, xt, Randn(pt.N*pt.P()*pt.Q()*pt.C, 6), "2x7x6x4_ties"))
 	return cs
+}
+
+// keptPoolCase checks MaxPoolKeep's y and MaxPoolBackwardKept's dx (from the kept argmax) against the
+// references; arg is scratch, checked through dx. (TestMaxPoolKeptBitIdentical compares dx with
+// MaxPoolBackward's bit for bit.)
+func keptPoolCase(p ref.MaxPool, x, dy []float32, name string) Case {
+	return Case{
+		Op: "max_pool_kept", Name: name,
+		Tol:  Tol{Atol: 1e-6, Rtol: 1e-6, Why: "y exact (a selection); dx float32 sums of the few dy whose windows overlap, vs float64"},
+		Bufs: []Buf{In("x", x), In("dy", dy), In("arg", make([]float32, MaxPoolKeepFloats(p))), Out("y", len(dy)), Out("dx", len(x))},
+		GPU: func(k *Kernels, s *vk.Seq, b []vk.Binding) {
+			k.MaxPoolKeep(s, p, b[0], b[3], b[2])
+			k.MaxPoolBackwardKept(s, p, b[0], b[1], b[4], b[2])
+		},
+		Ref: func(b [][]float32, _ [][]int32) {
+			ref.MaxPoolForward(p, b[0], b[3])
+			ref.MaxPoolBackward(p, b[0], b[1], b[4])
+		},
+	}
 }
 
 // poolBench: the encoder's global average pool at batch 256 (256x4x4x512)

@@ -30,7 +30,7 @@ var sourceHashes = map[string]string{
 	"gemm_gpu_sum.comp":           "f07db4dd7c503f15989e6c836e4d0b81805605a8acc06161ad343068b2c72ef9",
 	"global_avg_pool.comp":        "56b494b0d833629650f501a05c4ccc04beba1665dea5c17e764d342dd6b3b9df",
 	"l2_normalize.comp":           "00825d48759410590ecb160eb971d2548a1e6590b57eea18eeb5ce76d1925801",
-	"max_pool.comp":               "0f9cbc76d83d74a781e95bdc40c0b30083e3e269f7e414c48a6e2b924d7dac39",
+	"max_pool.comp":               "0f2f337fd731ddc34b5a487603b53079b4bba8fa65d2bd9f642e00eb05450e47",
 	"ntxent.comp":                 "895887688f88054e9043e08392316b019c769c296eb31bae57612df0c90a3f8c",
 	"ntxent_bwd.comp":             "a49c1051a387a2d2a2cff13e211b6fa175441e5b4e8bfb7d1d38e4ccd6bd9aca",
 	"optim.comp":                  "6a67c72435c08b3bedf9fa4d602ceeadb8ad8e208c2458dfdeecc0a70f5ef5a6",

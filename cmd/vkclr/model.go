@@ -84,7 +84,7 @@ func cmdModel(args []string) error {
 	fmt.Printf("  activations              %s\n", vk.FormatBytes(p.Activations))
 	fmt.Printf("  activation gradients     %s\n", vk.FormatBytes(p.ActGrads))
 	fmt.Printf("  scratch                  %s\n", vk.FormatBytes(p.Scratch))
-	fmt.Printf("  kept Winograd transforms %s (for grad weight; model.KeepBudget)\n", vk.FormatBytes(p.Keep))
+	fmt.Printf("  kept for the backward    %s (Winograd transforms, max pooling's argmax; model.KeepBudget)\n", vk.FormatBytes(p.Keep))
 	fmt.Printf("  peak                     %s\n", vk.FormatBytes(p.Total+opt))
 	return nil
 }

@@ -389,6 +389,18 @@ var mutants = []Mutant{
 		Old: "p0[i/classes*cp+i%classes] =", New: "p0[i] =",
 		Pkg: "./train", Run: "TestLinearProbePadded"},
 
+	// Max pooling's kept argmax: the gather must visit the windows in the scatter's phase order,
+	// find every window that holds the element, and the forward keep the right pixel.
+	{Name: "maxpool-gather-phase-order", File: "shaders/max_pool.comp",
+		Old: "uint r0 = bh & 1u, s0 = bw & 1u;", New: "uint r0 = ~bh & 1u, s0 = ~bw & 1u;",
+		Pkg: "./ops", Run: "TestMaxPoolKeptBitIdentical"},
+	{Name: "maxpool-gather-window-rows", File: "shaders/max_pool.comp",
+		Old: "(r == 0 || dr == 1)", New: "(r == 0 || dr == 0)",
+		Pkg: "./ops", Run: "TestOps/max_pool_kept"},
+	{Name: "maxpool-keep-wrong-pixel", File: "shaders/max_pool.comp",
+		Old: "arg_out[i] = T(at);", New: "arg_out[i] = T(at + 1);",
+		Pkg: "./ops", Run: "TestOps/max_pool_kept"},
+
 	// The extractor grown to larger batches: the same features, within its budget.
 	{Name: "eval-grow-stride-of-base-batch", File: "train/eval.go",
 		Old: "per := g.Tensors[g.Input].Len() / B", New: "per := g.Tensors[g.Input].Len() / EvalBatch",
