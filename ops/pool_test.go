@@ -16,7 +16,7 @@ func TestMaxPoolKeptBitIdentical(t *testing.T) {
 		k := kernels(t, v)
 		for _, p := range []ref.MaxPool{
 			{N: 6, H: 14, W: 14, C: 64, R: 3, S: 3, Stride: 2, Pad: 1}, // the demo's stem
-			{N: 3, H: 9, W: 7, C: 12, R: 3, S: 3, Stride: 2, Pad: 1}, // odd sides
+			{N: 3, H: 9, W: 7, C: 12, R: 3, S: 3, Stride: 2, Pad: 1},   // odd sides
 		} {
 			n, m := p.N*p.H*p.W*p.C, p.N*p.P()*p.Q()*p.C
 			x, dy := Randn(n, 3), Randn(m, 4)
