@@ -28,6 +28,8 @@ func init() {
 	register("conv2d_im2col", kernelDef{module: "conv2d_im2col", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
 	register("conv2d_im2col_u", kernelDef{module: "conv2d_im2col_u", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
 	register("conv2d_im2col_x8", kernelDef{module: "conv2d_im2col_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
+	// The 1-channel 7x7 stem's, its window and used channels compiled in (conv2d_im2col.comp).
+	register("conv2d_im2col_u1_7x7", kernelDef{module: "conv2d_im2col_u1_7x7", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 14 * 4, spec: local1D})
 }
 
 // im2colPieceFloats caps the cols matrix of one batch piece.
@@ -136,7 +138,11 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 		if !xIsCols {
 			ob, ooff := k.scratchSpan("Conv2DBackwardWeightIm2col", scratch, 0, rows*rowLen, vk.Storage)
 			if used {
-				k.dispatch1D(s, "conv2d_im2col_u", rows*rowLen/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff, p.UsedC, rowLen), xb, ob)
+				name := "conv2d_im2col_u"
+				if p.UsedC == 1 && p.R == 7 && p.S == 7 {
+					name += "1_7x7"
+				}
+				k.dispatch1D(s, name, rows*rowLen/4, vk.Push(n, p.H, p.W, p.C, P, Q, p.R, p.S, p.Stride, p.Pad, xoff, ooff, p.UsedC, rowLen), xb, ob)
 			} else {
 				name, per := "conv2d_im2col", 4
 				if k.x8At(p.C, ooff) {

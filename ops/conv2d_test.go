@@ -54,7 +54,7 @@ func TestPushBlocksMatch(t *testing.T) {
 		"gemm_gpu.comp":      {"gemm_gpu"},
 		"gemm_gpu_sum.comp":  {"gemm_gpu_sum"},
 		"colsum.comp":        {"colsum", "colsum_expand"},
-		"conv2d_im2col.comp": {"conv2d_im2col", "conv2d_im2col_u", "conv2d_im2col_x8"},
+		"conv2d_im2col.comp": {"conv2d_im2col", "conv2d_im2col_u", "conv2d_im2col_x8", "conv2d_im2col_u1_7x7"},
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "shaders", src))
 		if err != nil {

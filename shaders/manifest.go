@@ -18,7 +18,7 @@ var sourceHashes = map[string]string{
 	"conv2d_bwd_weight_gpu.comp":  "09df40880e9a6ba1ef1e2921cb313e21079989cff09b196892d15f9d28f0cd03",
 	"conv2d_fwd_cpu.comp":         "af21bc084bf03e565e0d8343ecd2d6fe31c83eb109fbf508137f99c50eb5474e",
 	"conv2d_fwd_gpu.comp":         "df0fb37d9d91078f0b6e72f3a79db1a6a6d6937090c6acc082349eefd5ba1efc",
-	"conv2d_im2col.comp":          "d78c579ae8bd3a40f08ce7a1e5ed78bb9fd6b6e5fcca2c1fb0e8e0e050c3af47",
+	"conv2d_im2col.comp":          "7b163ff14a45a58e721b0af495d9130bc78be0a1b509496e6f1e905f9c002b69",
 	"conv2d_winograd_filter.comp": "01c90bd1f043902d15e9853e83dbcb8e605a7d3b1cd206a80d5fdaf2cd4661ee",
 	"conv2d_winograd_gemm.comp":   "383875c41a27c316ffa83a296f1560fd6e146b721685a2e8417a0ae92175e9cb",
 	"conv2d_winograd_in.comp":     "29abe0b529824e24c14c87da7a049cd7e684b60e61f4a488130bf584be886a97",

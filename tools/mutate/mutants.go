@@ -401,6 +401,11 @@ var mutants = []Mutant{
 		Old: "arg_out[i] = T(at);", New: "arg_out[i] = T(at + 1);",
 		Pkg: "./ops", Run: "TestOps/max_pool_kept"},
 
+	// im2col with the 1-channel 7x7 stem's window compiled in.
+	{Name: "im2col-u1-7x7-window-rows", File: "shaders/conv2d_im2col.comp",
+		Old: "#define RR 7u", New: "#define RR 6u",
+		Pkg: "./ops", Run: "TestOps/conv2d_im2col_bwd_weight"},
+
 	// The extractor grown to larger batches: the same features, within its budget.
 	{Name: "eval-grow-stride-of-base-batch", File: "train/eval.go",
 		Old: "per := g.Tensors[g.Input].Len() / B", New: "per := g.Tensors[g.Input].Len() / EvalBatch",
