@@ -301,7 +301,7 @@ var mutants = []Mutant{
 		Old: "v[jj] = ok ? x[c] : 0.0;", New: "v[jj] = ok ? x[min(c + 1, 3u)] : 0.0;",
 		Pkg: "./ops", Run: "TestOps/conv2d_im2col_bwd_weight/.*used"},
 	{Name: "im2col-used-tap-stride", File: "shaders/conv2d_im2col.comp",
-		Old: "uint tap = (j0 + jj) / p.used, c = (j0 + jj) % p.used;", New: "uint tap = (j0 + jj) / 4, c = (j0 + jj) % p.used;",
+		Old: "uint tap = (j0 + jj) / UU, c = (j0 + jj) % UU;", New: "uint tap = (j0 + jj) / 4, c = (j0 + jj) % UU;",
 		Pkg: "./ops", Run: "TestOps/conv2d_im2col_bwd_weight/.*used"},
 	{Name: "colsum-expand-wrong-row", File: "shaders/colsum.comp",
 		Old: "((rc / p.C) * p.used + c) * p.K + k", New: "((rc / p.C) * p.C + c) * p.K + k",
