@@ -177,6 +177,15 @@ func MaxPoolKeepFloats(p ref.MaxPool) int {
 	return p.N * p.P() * p.Q() * p.C
 }
 
+// checkMaxPoolKept checks a kept pair's shape and its argmax buffer.
+func checkMaxPoolKept(op string, p ref.MaxPool, arg vk.Binding) {
+	checkMaxPool(op, p)
+	if MaxPoolKeepFloats(p) == 0 {
+		panic(fmt.Sprintf("ops.%s: needs a 3x3 window, stride 2, padding 1 and channels a multiple of 4 (%+v)", op, p))
+	}
+	need(op, "arg", arg, MaxPoolKeepFloats(p))
+}
+
 // MaxPoolKeep records MaxPool and, when arg is bound (MaxPoolKeepFloats(p) floats), each window's
 // argmax for MaxPoolBackwardKept: its pixel h*W + w within the image, as a float32.
 func (k *Kernels) MaxPoolKeep(s *vk.Seq, p ref.MaxPool, x, y, arg vk.Binding) {
@@ -185,13 +194,9 @@ func (k *Kernels) MaxPoolKeep(s *vk.Seq, p ref.MaxPool, x, y, arg vk.Binding) {
 		k.MaxPool(s, p, x, y)
 		return
 	}
-	checkMaxPool(op, p)
-	if MaxPoolKeepFloats(p) == 0 {
-		panic(fmt.Sprintf("ops.%s: needs a 3x3 window, stride 2, padding 1 and channels a multiple of 4 (%+v)", op, p))
-	}
+	checkMaxPoolKept(op, p, arg)
 	need(op, "x", x, p.N*p.H*p.W*p.C)
 	need(op, "y", y, p.N*p.P()*p.Q()*p.C)
-	need(op, "arg", arg, MaxPoolKeepFloats(p))
 	in, out := p.H*p.W*p.C, p.P()*p.Q()*p.C
 	k.byImage(p.N, []int{in, out, out}, func(n0, nn int, whole bool) {
 		q := p
@@ -211,20 +216,17 @@ func (k *Kernels) MaxPoolKeep(s *vk.Seq, p ref.MaxPool, x, y, arg vk.Binding) {
 // MaxPoolBackwardKept records MaxPoolBackward's dx from the argmax MaxPoolKeep kept in arg, in one
 // pass that writes every element of dx (no zeroing): one invocation a window writes its 2x2 block of
 // input elements, each adding the dy of the windows whose argmax it is in the scatter's phase
-// order, so dx is MaxPoolBackward's bit for bit. An unbound arg takes MaxPoolBackward.
+// order, so dx is MaxPoolBackward's bit for bit. An unbound arg takes MaxPoolBackward (x is read only
+// then).
 func (k *Kernels) MaxPoolBackwardKept(s *vk.Seq, p ref.MaxPool, x, dy, dx, arg vk.Binding) {
 	const op = "MaxPoolBackwardKept"
 	if arg.Buf == nil {
 		k.MaxPoolBackward(s, p, x, dy, dx)
 		return
 	}
-	checkMaxPool(op, p)
-	if MaxPoolKeepFloats(p) == 0 {
-		panic(fmt.Sprintf("ops.%s: needs a 3x3 window, stride 2, padding 1 and channels a multiple of 4 (%+v)", op, p))
-	}
+	checkMaxPoolKept(op, p, arg)
 	need(op, "dy", dy, p.N*p.P()*p.Q()*p.C)
 	need(op, "dx", dx, p.N*p.H*p.W*p.C)
-	need(op, "arg", arg, MaxPoolKeepFloats(p))
 	in, out := p.H*p.W*p.C, p.P()*p.Q()*p.C
 	k.byImage(p.N, []int{in, out, out}, func(n0, nn int, whole bool) {
 		q := p
