@@ -17,7 +17,7 @@ import (
 // Grow takes an extractor that has a larger set to do up to maxEvalBatch images at a time, while
 // its buffers stay within evalBudget. Eval-mode batchnorm makes every image's arithmetic its own,
 // so the features are bit-identical at any batch; larger batches take fewer, larger dispatches
-// (the demo's encoder at 1024: 0.89x the time per image of 256, on 2 EPYC cores; BENCHMARKS.md).
+// (the demo's encoder at 1024: 0.90x the time per image of 256, on 2 EPYC cores; BENCHMARKS.md).
 const (
 	EvalBatch    = 256
 	maxEvalBatch = 1024
