@@ -7,12 +7,14 @@
 #   viewer:      the argument 'viewer' (make viewer, make test): X11 and GL headers glfw builds against,
 #                xvfb and x11-apps (xwd) for the viewer's tests; the default vkclr needs none of them
 #   mpi:         the argument 'mpi' (make deps-mpi, make test): Open MPI for make build-mpi and its tests
+#   profile:     the argument 'profile': perf, gdb and objdump for tools/prof/lavapipe-jit.sh (no build needs them)
 # Extra package names may be passed as arguments.
 set -eu
 extra=""
 for a in "$@"; do
 	case "$a" in
 	mpi) extra="$extra openmpi-bin libopenmpi-dev pkg-config" ;;
+	profile) extra="$extra linux-perf gdb binutils" ;;
 	viewer) extra="$extra libx11-dev libgl-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps" ;;
 	*) extra="$extra $a" ;;
 	esac
