@@ -110,14 +110,16 @@ void main() {
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i / 4][i % 4], b[j / 4][j % 4], acc[i][j]); \
 	}
-	// Four rows at once: their operands first, then each accumulator takes its four products in row
-	// order, so it is loaded and stored once per four rows instead of once per row (a 16x16 tile does
-	// not fit lavapipe's registers): 1.06-1.12x on the grad-weight rows (BENCHMARKS.md); eight rows
-	// per visit measured no better. The order of every sum is unchanged.
+	// Eight rows at once: their operands first, then each accumulator takes its eight products in row
+	// order, so it is loaded, blended (the loop's lane mask) and stored once per eight rows instead of
+	// once per row (a 16x16 tile does not fit lavapipe's registers): four rows a visit were 1.06-1.12x
+	// over one, and eight 1.07-1.11x over two visits of four (the grad-weight convolutions, an A/B in
+	// one process; BENCHMARKS.md). The order of every sum is unchanged.
+	// LOAD4(k, a, b): a[kk][i] and b[kk][j] are row k+kk's vec4s of this tile's A^T and B columns.
 #ifdef SHARE
 	// Row k+kk of A^T (its 16 columns of this row tile) is loaded by the row tile's lane kk; rows
 	// k+2h and k+2h+1 of B (this column tile's 16) by the column tile's lane h (h = 0, 1).
-#define LOAD4(k) \
+#define LOAD4(k, a, b) { \
 		vec4 ma[TM / 4], mb[2][TN / 4]; \
 		[[unroll]] for (uint i = 0; i < TM / 4; i++) ma[i] = ld4(A, ag[i] + ((k) + sl % 4) * p.lda); \
 		[[unroll]] for (uint h = 0; h < 2; h++) \
@@ -125,29 +127,31 @@ void main() {
 		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
 			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = subgroupShuffle(ma[i], (sl & ~3u) | kk); \
 			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2)); \
-		}
+		} \
+	}
 #else
-#define LOAD4(k) \
+#define LOAD4(k, a, b) \
 		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
 			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = ld4(A, ag[i] + ((k) + kk) * p.lda); \
 			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = ld4(B, bg[j] + ((k) + kk) * p.ldb); \
 		}
 #endif
-#define STEP4(k) { \
-		vec4 a[4][TM / 4], b[4][TN / 4]; \
-		LOAD4(k) \
+#define STEP8(k) { \
+		vec4 a[8][TM / 4], b[8][TN / 4]; \
+		{ vec4 a4[4][TM / 4], b4[4][TN / 4]; LOAD4(k, a4, b4) [[unroll]] for (uint kk = 0; kk < 4; kk++) { a[kk] = a4[kk]; b[kk] = b4[kk]; } } \
+		{ vec4 a4[4][TM / 4], b4[4][TN / 4]; LOAD4((k) + 4, a4, b4) [[unroll]] for (uint kk = 0; kk < 4; kk++) { a[kk + 4] = a4[kk]; b[kk + 4] = b4[kk]; } } \
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) \
-				[[unroll]] for (uint kk = 0; kk < 4; kk++) \
+				[[unroll]] for (uint kk = 0; kk < 8; kk++) \
 					acc[i][j] = fma(a[kk][i / 4][i % 4], b[kk][j / 4][j % 4], acc[i][j]); \
 	}
 	// Eight rows a trip: a loop trip costs about 50 cycles on lavapipe, a large part of one row's 256
 	// multiply-adds and 8 texel loads; unrolled, the Winograd grad-weight convolutions ran 1.13-1.3x
 	// faster (BENCHMARKS.md). The rest one row a trip.
 	uint k = k0;
-	for (; k + 8 <= k1; k += 8) { STEP4(k) STEP4(k + 4) }
+	for (; k + 8 <= k1; k += 8) STEP8(k)
 	for (; k < k1; k++) STEP(k)
-#undef STEP4
+#undef STEP8
 #undef LOAD4
 #undef STEP
 #else

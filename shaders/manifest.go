@@ -20,7 +20,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_gpu.comp":         "df0fb37d9d91078f0b6e72f3a79db1a6a6d6937090c6acc082349eefd5ba1efc",
 	"conv2d_im2col.comp":          "7b163ff14a45a58e721b0af495d9130bc78be0a1b509496e6f1e905f9c002b69",
 	"conv2d_winograd_filter.comp": "01c90bd1f043902d15e9853e83dbcb8e605a7d3b1cd206a80d5fdaf2cd4661ee",
-	"conv2d_winograd_gemm.comp":   "383875c41a27c316ffa83a296f1560fd6e146b721685a2e8417a0ae92175e9cb",
+	"conv2d_winograd_gemm.comp":   "6d62afe8def6e93be6fcd9793ecd6245d0ffa3309b2ca067200bc13e88e46c37",
 	"conv2d_winograd_in.comp":     "29abe0b529824e24c14c87da7a049cd7e684b60e61f4a488130bf584be886a97",
 	"conv2d_winograd_out.comp":    "6885d18a43c02fea9af4f109c692eb40e696a3241bc033a893ea1d9784789354",
 	"conv2d_winograd_rot.comp":    "b1b9f089aa32a0173849be5cc0808ca5bc05a33eb89b2e780d99f4d974994fdf",

@@ -316,9 +316,12 @@ var mutants = []Mutant{
 	{Name: "winograd-keep-not-written", File: "ops/winograd.go",
 		Old: "vbuf, vfirst = keep, w.keptAt(n0)", New: "vbuf, vfirst = scratch, uN",
 		Pkg: "./ops", Run: "TestOps/conv2d_auto_bwd_weight_kept"},
-	// The grad-weight GEMM takes four rows' products per accumulator visit, eight rows a loop trip.
+	// The grad-weight GEMM takes eight rows' products per accumulator visit, eight rows a loop trip.
 	{Name: "winograd-tn-second-quad-overlaps", File: "shaders/conv2d_winograd_gemm.comp",
-		Old: "{ STEP4(k) STEP4(k + 4) }", New: "{ STEP4(k) STEP4(k + 3) }",
+		Old: "LOAD4((k) + 4, a4, b4)", New: "LOAD4((k) + 3, a4, b4)",
+		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
+	{Name: "winograd-tn-visit-drops-last-row", File: "shaders/conv2d_winograd_gemm.comp",
+		Old: "[[unroll]] for (uint kk = 0; kk < 8; kk++) \\", New: "[[unroll]] for (uint kk = 0; kk < 7; kk++) \\",
 		Pkg: "./ops", Run: "TestOps/conv2d_winograd_bwd_weight/"},
 	{Name: "winograd-tn-tail-drops-row", File: "shaders/conv2d_winograd_gemm.comp",
 		Old: "for (; k < k1; k++) STEP(k)", New: "for (; k + 1 < k1; k++) STEP(k)",
