@@ -74,7 +74,6 @@ hot = []
 for line in open(d + "/hot.txt"):
     a, p = line.split()
     hot.append((int(a, 16), float(p.rstrip("%"))))
-total = sum(p for _, p in hot)
 jit = [(a, p) for a, p in hot if a in text]
 print("samples in JIT code: %.1f%% of all (the rest: lavapipe, the kernel, vkclr)" % sum(p for _, p in jit))
 funcs = {}
