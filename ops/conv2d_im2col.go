@@ -159,7 +159,7 @@ func (k *Kernels) Conv2DBackwardWeightIm2col(s *vk.Seq, p ref.Conv2D, x, dy, dw,
 		c := ceilDiv(rows, chunkRows)
 		gx, gy, gz := k.gridTN(gemm, c, rowLen, p.K)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(rowLen, p.K, rows, rowLen, p.K, p.K, rows*rowLen, rows*p.K, rowLen*p.K,
-			aoff, boff, coff, 0, 0, 1, c, chunkRows, rowLen*p.K, n0 > 0), ab, bb, cb)
+			aoff, boff, coff, 0, 0, 1, c, chunkRows, rowLen*p.K, n0 > 0, plainShift, plainBlk, plainShift, plainBlk, plainShift, plainBlk), ab, bb, cb)
 	}
 	if partials {
 		db, doff, _ := k.operand(dw, 0, rsc*p.K, vk.Storage)

@@ -11,6 +11,9 @@
 //	o (xi, T, Kp)  = v[xi] u[xi]                  gemm nn     (one GEMM per frequency, one dispatch)
 //	y              = A^T o_tile A                 out
 //
+// v, o and backward weight's z are stored in blocks of tiles (winoBlockFloats): (T / b, xi, b, Cp) for
+// b tiles a block rather than (xi, T, Cp), so that a transform, which writes (or reads) all 36
+// frequencies of its tiles, touches one stretch of memory instead of 36 streams.
 // Backward data is the same forward pass on dy with the filter rotated by 180 degrees and transposed
 // (padding 2 - pad). Backward weight transforms x and dy tiles (A dy A^T), reduces v[xi]^T z[xi]
 // over the tiles in chunks into partials (gemm tn, accumulating over batch pieces in order), then sums
@@ -29,16 +32,16 @@ import (
 func init() {
 	for _, f := range []string{"f2", "f4"} {
 		for _, src := range []string{"", "dy_"} {
-			register("conv2d_winograd_in_"+src+f, kernelDef{module: "conv2d_winograd_in_" + src + f, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: local1D})
-			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 11 * 4, spec: local1D})
-			register("conv2d_winograd_in_"+src+f+"_x8", kernelDef{module: "conv2d_winograd_in_" + src + f + "_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: local1D})
+			register("conv2d_winograd_in_"+src+f, kernelDef{module: "conv2d_winograd_in_" + src + f, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 13 * 4, spec: local1D})
+			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 13 * 4, spec: local1D})
+			register("conv2d_winograd_in_"+src+f+"_x8", kernelDef{module: "conv2d_winograd_in_" + src + f + "_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 13 * 4, spec: local1D})
 		}
 		for _, v := range []string{"", "_s", "_add", "_s_add", "_x8", "_x8_add"} {
 			binds := []vk.DescKind{vk.TexelVec4, vk.Storage}
 			if v == "_add" || v == "_x8_add" {
 				binds = append(binds, vk.TexelVec4) // y read through a texel view
 			}
-			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: binds, push: 11 * 4, spec: local1D})
+			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: binds, push: 13 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_filter_"+f+"_t", kernelDef{module: "conv2d_winograd_filter_" + f + "_t", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
@@ -55,7 +58,11 @@ func init() {
 	}
 }
 
-const winoGemmPushSize = 19 * 4
+const winoGemmPushSize = 25 * 4
+
+// plainShift and plainBlk are WINO_ROW's words (shaders/common.glsl) for a matrix in the plain layout,
+// row r at r * ld.
+const plainShift, plainBlk = 31, 0
 
 // WinogradOK reports whether the Winograd kernels take p: a 3x3 kernel, stride 1, padding 0 to 2.
 func WinogradOK(p ref.Conv2D) bool {
@@ -102,6 +109,41 @@ func (w wino) keptAt(n0 int) int { return w.xis * w.tiles(n0) * w.Ci }
 
 // tiles is the number of tiles of a piece of n images.
 func (w wino) tiles(n int) int { return n * w.TH * w.TW }
+
+// winoBlockFloats sizes the tile blocks of F(4x4)'s v and o: the most tiles (a power of 2) whose rows
+// of one frequency take at most this many floats; rows longer than this stay plain. An invocation
+// group of a transform (8 lanes, eight channels each) covers 128 / L tiles, and its stores (or loads)
+// of all 36 frequencies then fill one stretch of memory. In one process against the plain layout
+// (BENCHMARKS.md, 2026-12-01): at width 16's layer 1 (16 channels) blocks of 4 or 8 tiles made the
+// input transform 1.11-1.31x faster, 1 tile 1.06-1.17x, 16 or 32 tiles slower; with 128 floats the
+// transforms ran 1.15-1.5x faster at 16 to 128 channels, and F(2x2)'s 16 frequencies gained nothing.
+var winoBlockFloats = 128
+
+// blockShift is log2 of the tiles per block of a tensor of this plan with rows of L floats, or 31 for
+// the plain layout. Every piece's tiles fill whole blocks, so a piece's tensors keep their plain size.
+func (w wino) blockShift(L int) int {
+	if winoBlockFloats <= 0 || w.m != 4 || L > winoBlockFloats {
+		return 31
+	}
+	sh := 0
+	for (2<<sh)*L <= winoBlockFloats {
+		sh++
+	}
+	for sh > 0 && (w.tiles(w.step)%(1<<sh) != 0 || w.tiles(w.N%w.step)%(1<<sh) != 0) {
+		sh--
+	}
+	return sh
+}
+
+// layout is where the frequencies and tile rows of a piece's tensor of T tiles with rows of L floats
+// lie: the floats between frequencies, and WINO_ROW's shift and block size (shaders/common.glsl).
+func (w wino) layout(T, L int, blocked bool) (xiStride, shift, blk int) {
+	sh := w.blockShift(L)
+	if sh == 31 || !blocked {
+		return T * L, 31, 0
+	}
+	return L << sh, sh, w.xis * L << sh
+}
 
 // filterFloats, inFloats and outFloats size u, v and o for one piece.
 func (w wino) filterFloats() int { return w.xis * w.Ci * w.Co }
@@ -175,7 +217,7 @@ func (k *Kernels) winoFilterPass(s *vk.Seq, w wino, C, K, rows, cols int, flip b
 
 // winoIn records the transform of n images of src (N, H, W, C) from image n0 into v at element vFirst
 // of scratch; dy selects the output-gradient transform (m x m tiles, no padding).
-func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int, src, scratch vk.Binding, vFirst, cp int) {
+func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int, src, scratch vk.Binding, vFirst, cp int, blocked bool) {
 	img := H * W * C
 	T := w.tiles(n)
 	vb, voff := k.scratchSpan("Winograd", scratch, vFirst, w.xis*T*cp, vk.Storage)
@@ -195,7 +237,8 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 	if !strings.HasSuffix(name, "_s") && k.x8At(cp, voff) {
 		name, per = name+"_x8", 8
 	}
-	k.dispatch1D(s, name, T*cp/per, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, T*cp, xoff, voff), xb, vb)
+	xs, sh, blk := w.layout(T, cp, blocked)
+	k.dispatch1D(s, name, T*cp/per, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, xs, xoff, voff, sh, blk), xb, vb)
 }
 
 // winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
@@ -204,6 +247,9 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 // convolution.
 func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding, add bool) {
 	uN, vN := w.filterFloats(), w.inFloats()
+	// v in blocks unless grad weight reads it (keep): its GEMM walks the tiles of one frequency and ran
+	// 1.2-1.4x slower on blocks (BENCHMARKS.md, 2026-12-01), so z and its v stay plain.
+	vBlocked := keep.Buf == nil
 	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
 	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,
 	// 32x8: 1.06-1.1x against 16x8 at width 16's layer2; at 16 (one column of 16x16 tiles, unshared:
@@ -223,7 +269,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		if keep.Buf != nil {
 			vbuf, vfirst = keep, w.keptAt(n0)
 		}
-		k.winoIn(s, w, false, n0, n, w.H, w.W, w.Cin, w.pad, x, vbuf, vfirst, w.Ci)
+		k.winoIn(s, w, false, n0, n, w.H, w.W, w.Cin, w.pad, x, vbuf, vfirst, w.Ci, vBlocked)
 		ub, uoff := k.scratchSpan("Winograd", scratch, 0, uN, vk.TexelVec4)
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		ob, ooff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.Storage)
@@ -241,8 +287,10 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		}
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
 		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
-		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, T*w.Ci, w.Ci*w.Co, T*w.Co,
-			voff, uoff, ooff, wgn, gpx, w.xis, 1, 0, 0, false), vb, ub, ob)
+		vxs, vsh, vblk := w.layout(T, w.Ci, vBlocked)
+		oxs, osh, oblk := w.layout(T, w.Co, true)
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, vxs, w.Ci*w.Co, oxs,
+			voff, uoff, ooff, wgn, gpx, w.xis, 1, 0, 0, false, vsh, vblk, plainShift, plainBlk, osh, oblk), vb, ub, ob)
 		out := w.P * w.Q * w.Cout
 		mb, moff := k.scratchSpan("Winograd", scratch, uN+vN, w.xis*T*w.Co, vk.TexelVec4)
 		name := "conv2d_winograd_out_" + w.suffix()
@@ -269,7 +317,7 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		if add {
 			name += "_add"
 		}
-		k.dispatch1D(s, name, T*w.Co/per, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, T*w.Co, moff, yoff, ytoff), binds...)
+		k.dispatch1D(s, name, T*w.Co/per, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, oxs, moff, yoff, ytoff, osh, oblk), binds...)
 	}
 }
 
@@ -365,18 +413,20 @@ func (k *Kernels) conv2DBackwardWeightWinograd(s *vk.Seq, p ref.Conv2D, m int, x
 		vbuf, vfirst := kept, w.keptAt(n0)
 		if kept.Buf == nil {
 			vbuf, vfirst = scratch, 0
-			k.winoIn(s, w, false, n0, n, p.H, p.W, p.C, p.Pad, x, scratch, 0, w.Ci)
+			k.winoIn(s, w, false, n0, n, p.H, p.W, p.C, p.Pad, x, scratch, 0, w.Ci, false)
 			s.NoBarrier() // v and z are independent
 		}
-		k.winoIn(s, w, true, n0, n, w.P, w.Q, p.K, 0, dy, scratch, vN, w.Co)
+		k.winoIn(s, w, true, n0, n, w.P, w.Q, p.K, 0, dy, scratch, vN, w.Co, false)
 		vb, voff := k.scratchSpan("Winograd", vbuf, vfirst, w.xis*T*w.Ci, vk.TexelVec4)
 		zb, zoff := k.scratchSpan("Winograd", scratch, vN, w.xis*T*w.Co, vk.TexelVec4)
 		sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.Storage)
 		gemm := k.pipe(k.gemmTN(w.Ci, w.Co, soff))
 		c := ceilDiv(T, rows)
 		gx, gy, gz := k.gridTN(gemm, c*w.xis, w.Ci, w.Co)
-		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, T*w.Ci, T*w.Co, w.Ci*w.Co,
-			voff, zoff, soff, 0, 0, w.xis, c, rows, w.xis*w.Ci*w.Co, n0 > 0), vb, zb, sb)
+		vxs, vsh, vblk := w.layout(T, w.Ci, false)
+		zxs, zsh, zblk := w.layout(T, w.Co, false)
+		s.Dispatch(gemm, gx, gy, gz, vk.Push(w.Ci, w.Co, T, w.Ci, w.Co, w.Co, vxs, zxs, w.Ci*w.Co,
+			voff, zoff, soff, 0, 0, w.xis, c, rows, w.xis*w.Ci*w.Co, n0 > 0, vsh, vblk, zsh, zblk, plainShift, plainBlk), vb, zb, sb)
 	}
 	sb, soff := k.scratchSpan("Winograd", scratch, vN+zN, sN, vk.TexelVec4)
 	db, doff, ok := k.operand(dw, 0, 9*p.C*p.K, vk.Storage)

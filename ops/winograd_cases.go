@@ -36,6 +36,12 @@ var winogradShapes = []ref.Conv2D{
 	// backward data (72).
 	{N: 2, H: 6, W: 5, C: 36, K: 68, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 1, H: 5, W: 7, C: 72, K: 40, R: 3, S: 3, Stride: 1, Pad: 1},
+	// 64 output channels over 320 tiles: the shared forward GEMM's workgroups cover two row blocks
+	// per frequency.
+	{N: 5, H: 30, W: 30, C: 8, K: 64, R: 3, S: 3, Stride: 1, Pad: 1},
+	// Two F(4x4) tiles an image: blocks of 2 tiles in one piece, and TestWinogradBlocks's pieces of
+	// 2 images then 1.
+	{N: 3, H: 7, W: 3, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
 }
 
 // winoTol is a row's tolerance: the direct kernels' float32 summation bound (sumTol), which F(2x2,3x3)

@@ -66,6 +66,51 @@ func winoCaseShape(t *testing.T, name string) (ref.Conv2D, int) {
 	return ref.Conv2D{}, 0
 }
 
+// TestWinogradBlocks: F(4x4)'s v and o lie in blocks of as many tiles as 128 floats of one frequency
+// hold (fewer where a batch piece's tiles would not fill them), rows longer than that and F(2x2)'s stay
+// plain, and the rows are right when the last piece fills smaller blocks than the others.
+func TestWinogradBlocks(t *testing.T) {
+	defer func(f int) { winoPieceFloats = f }(winoPieceFloats)
+	for _, c := range []struct {
+		p        ref.Conv2D
+		m, L, sh int
+	}{
+		{ref.Conv2D{N: 512, H: 32, W: 32, C: 16, K: 16}, 4, 16, 3},  // width 16's layer 1: 8 tiles
+		{ref.Conv2D{N: 512, H: 16, W: 16, C: 32, K: 32}, 4, 32, 2},  // layer 2: 4
+		{ref.Conv2D{N: 512, H: 8, W: 8, C: 64, K: 64}, 4, 64, 1},    // layer 3: 2
+		{ref.Conv2D{N: 512, H: 4, W: 4, C: 128, K: 128}, 4, 128, 0}, // layer 4: 1
+		{ref.Conv2D{N: 64, H: 4, W: 4, C: 256, K: 256}, 4, 256, 31}, // plain
+		{ref.Conv2D{N: 512, H: 32, W: 32, C: 16, K: 16}, 2, 16, 31}, // F(2x2): plain
+		{ref.Conv2D{N: 1, H: 3, W: 3, C: 16, K: 16}, 4, 16, 0},      // one tile
+		{ref.Conv2D{N: 3, H: 7, W: 3, C: 16, K: 16}, 4, 16, 1},      // 6 tiles: blocks of 2
+	} {
+		c.p.R, c.p.S, c.p.Stride, c.p.Pad = 3, 3, 1, 1
+		if got := fwdPlan("", c.m, c.p).blockShift(c.L); got != c.sh {
+			t.Errorf("%s F%d, rows of %d: block shift %d, want %d", convName(c.p), c.m, c.L, got, c.sh)
+		}
+	}
+	p := winogradShapes[len(winogradShapes)-1] // 3 images of 2 tiles
+	w := fwdPlan("", 4, p)
+	winoPieceFloats = 2 * w.xis * w.TH * w.TW * max(w.Ci, w.Co) // pieces of 2 images, then 1
+	if w = fwdPlan("", 4, p); w.step != 2 || w.blockShift(w.Ci) != 1 {
+		t.Fatalf("pieces of %d images, block shift %d: want 2 and 1 (the last piece's 2 tiles)", w.step, w.blockShift(w.Ci))
+	}
+	k := kernels(t, "cpu")
+	checked := 0
+	for _, c := range winogradCases() {
+		if !strings.HasPrefix(c.Name, convName(p)+"_f4") {
+			continue
+		}
+		checked++
+		if r := Check(k, c); r.Err != nil {
+			t.Errorf("%s/%s: %v", c.Op, c.Name, r.Err)
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("%d rows of %s checked", checked, convName(p))
+	}
+}
+
 // TestWinogradDeterministic runs all three directions twice, backward weight with its reduction
 // split into chunks and batch pieces, and wants bit-identical outputs.
 func TestWinogradDeterministic(t *testing.T) {

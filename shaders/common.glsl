@@ -36,6 +36,14 @@ uint flat_group() {
 #define TAIL_OWNER(base, n4, K) \
 	((n4) >= (base) && ((n4) - (base)) % gl_WorkGroupSize.x == 0 && (n4) - (base) < (K) * gl_WorkGroupSize.x)
 
+// WINO_ROW(t, sh, blk, len): where row t of a Winograd-domain tensor (tiles x channels, one such matrix
+// per frequency) starts, relative to its frequency's first row, when the tiles are laid out in blocks of
+// 2^sh: block t >> sh holds all frequencies of its tiles (blk floats), each as 2^sh rows of len floats
+// (the frequency stride is then len << sh). A transform writes (or reads) all frequencies of its tile,
+// so an invocation group's stores land in one stretch of memory instead of one stream per frequency
+// (ops/winograd.go, winoBlockFloats). sh = 31 with blk = 0 is the plain layout: row t at t * len.
+#define WINO_ROW(t, sh, blk, len) (((t) >> (sh)) * (blk) + ((t) & ((1u << (sh)) - 1u)) * (len))
+
 #ifdef X8
 // X8 (the _x8 variants of the cpu kernels): eight floats a store, as one 32-byte vector of four
 // 64-bit integers, where the plain form makes two vec4 stores. lavapipe runs every storage-buffer

@@ -5,6 +5,14 @@
 //            32x8 tiles, 16x16 (nn16) from 64 output channels)
 //   TN:      C_{z,xi} (M, N) (+)= sum over chunk z's rows k of A_xi (K, M)^T B_xi (K, N)
 //            (backward weight: the reduction over tiles in chunks, each to its own partial)
+// The matrices whose rows are tiles (default: A and C; TN: A and B) may be laid out in blocks of tiles
+// (WINO_ROW in common.glsl, the transforms' layout): row r of operand X starts at
+// xoff + xi * xStride + WINO_ROW(r, xShift, xBlk, ldx); shift 31 and blk 0 is the plain layout (ops
+// passes blocks to the default form only: TN walks all tiles of one frequency, and ran 1.2-1.4x slower
+// on blocks). In the default form the frequency is the fastest-varying index of the workgroups, so
+// neighbouring workgroups read the frequencies of the same tiles, which a block keeps together: each
+// block is read from memory once, while cached, instead of once per frequency (on blocks with the
+// frequency outermost the GEMM ran up to 1.5x slower).
 // The _s variants (SHARE, for subgroups of exactly 8 lanes, chosen from Go) lay each subgroup over
 // 2 x 4 neighbouring tiles: the 4 lanes of a row tile load a quarter of its A operands each and the 2
 // lanes of a column tile half of its B operands, and subgroupShuffle hands every lane the rest. On
@@ -47,6 +55,7 @@ layout(push_constant) uniform Push {
 	uint chunkRows;
 	uint chunkStride;    // TN: floats between chunks in C
 	uint accumulate;     // TN: add to C
+	uint aShift, aBlk, bShift, bBlk, cShift, cBlk; // blocks of rows (WINO_ROW)
 } p;
 
 layout(set = 0, binding = 0) uniform samplerBuffer A; // RGBA32F
@@ -79,16 +88,16 @@ void main() {
 #elif defined(SHARE)
 	// A workgroup covers (size / wgn) x wgn tiles (wgn 4 or 8), each subgroup 2 x 4 of them.
 	uint g = flat_group(), z = 0;
-	uint xi = g / p.groupsPerXi;
-	if (xi >= p.xis) return; // whole workgroups
+	uint xi = g % p.xis;
+	if (g / p.xis >= p.groupsPerXi) return; // whole workgroups
 	bool live;
-	uvec2 t = tile_coords_s(p.M, p.N, p.wgn, g % p.groupsPerXi, live);
+	uvec2 t = tile_coords_s(p.M, p.N, p.wgn, g / p.xis, live);
 	uint sl = gl_SubgroupInvocationID;
 #else
 	uint g = flat_group(), z = 0;
-	uint xi = g / p.groupsPerXi;
-	uvec2 t = tile_coords(p.M, p.N, p.wgn, g % p.groupsPerXi);
-	if (t.x == ~0u || xi >= p.xis) return;
+	uint xi = g % p.xis;
+	uvec2 t = tile_coords(p.M, p.N, p.wgn, g / p.xis);
+	if (t.x == ~0u || g / p.xis >= p.groupsPerXi) return;
 #endif
 	uint m0 = t.x * TM, n0 = t.y * TN;
 	uint abase = p.aoff + xi * p.aStride, bbase = p.boff + xi * p.bStride;
@@ -101,12 +110,16 @@ void main() {
 #ifdef TRANS_A
 	uint ag[TM / 4];
 	[[unroll]] for (uint i = 0; i < TM / 4; i++) ag[i] = abase + min(m0 + 4 * i, p.M - 4);
+	// Where reduction row k of A^T and of B starts.
+#define ROWA(k) WINO_ROW(k, p.aShift, p.aBlk, p.lda)
+#define ROWB(k) WINO_ROW(k, p.bShift, p.bBlk, p.ldb)
 	uint k0 = z * p.chunkRows, k1 = min(k0 + p.chunkRows, p.K);
 	// One row of the reduction: the outer product of a row of A^T and a row of B.
 #define STEP(k) { \
 		vec4 a[TM / 4], b[TN / 4]; \
-		[[unroll]] for (uint i = 0; i < TM / 4; i++) a[i] = ld4(A, ag[i] + (k) * p.lda); \
-		[[unroll]] for (uint j = 0; j < TN / 4; j++) b[j] = ld4(B, bg[j] + (k) * p.ldb); \
+		uint ra = ROWA(k), rb = ROWB(k); \
+		[[unroll]] for (uint i = 0; i < TM / 4; i++) a[i] = ld4(A, ag[i] + ra); \
+		[[unroll]] for (uint j = 0; j < TN / 4; j++) b[j] = ld4(B, bg[j] + rb); \
 		[[unroll]] for (uint i = 0; i < TM; i++) \
 			[[unroll]] for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i / 4][i % 4], b[j / 4][j % 4], acc[i][j]); \
 	}
@@ -121,9 +134,10 @@ void main() {
 	// k+2h and k+2h+1 of B (this column tile's 16) by the column tile's lane h (h = 0, 1).
 #define LOAD4(k, a, b) { \
 		vec4 ma[TM / 4], mb[2][TN / 4]; \
-		[[unroll]] for (uint i = 0; i < TM / 4; i++) ma[i] = ld4(A, ag[i] + ((k) + sl % 4) * p.lda); \
+		uint ra = ROWA((k) + sl % 4), rb[2] = { ROWB((k) + 2 * (sl / 4)), ROWB((k) + 2 * (sl / 4) + 1) }; \
+		[[unroll]] for (uint i = 0; i < TM / 4; i++) ma[i] = ld4(A, ag[i] + ra); \
 		[[unroll]] for (uint h = 0; h < 2; h++) \
-			[[unroll]] for (uint j = 0; j < TN / 4; j++) mb[h][j] = ld4(B, bg[j] + ((k) + 2 * (sl / 4) + h) * p.ldb); \
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) mb[h][j] = ld4(B, bg[j] + rb[h]); \
 		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
 			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = subgroupShuffle(ma[i], (sl & ~3u) | kk); \
 			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = subgroupShuffle(mb[kk % 2][j], sl % 4 + 4 * (kk / 2)); \
@@ -132,8 +146,9 @@ void main() {
 #else
 #define LOAD4(k, a, b) \
 		[[unroll]] for (uint kk = 0; kk < 4; kk++) { \
-			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = ld4(A, ag[i] + ((k) + kk) * p.lda); \
-			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = ld4(B, bg[j] + ((k) + kk) * p.ldb); \
+			uint ra = ROWA((k) + kk), rb = ROWB((k) + kk); \
+			[[unroll]] for (uint i = 0; i < TM / 4; i++) a[kk][i] = ld4(A, ag[i] + ra); \
+			[[unroll]] for (uint j = 0; j < TN / 4; j++) b[kk][j] = ld4(B, bg[j] + rb); \
 		}
 #endif
 #define STEP8(k) { \
@@ -154,13 +169,15 @@ void main() {
 #undef STEP8
 #undef LOAD4
 #undef STEP
+#undef ROWA
+#undef ROWB
 #else
 	uint ar[TM];
-	[[unroll]] for (uint i = 0; i < TM; i++) ar[i] = abase + min(m0 + i, p.M - 1) * p.lda;
+	[[unroll]] for (uint i = 0; i < TM; i++) ar[i] = abase + WINO_ROW(min(m0 + i, p.M - 1), p.aShift, p.aBlk, p.lda);
 #ifdef SHARE
 	// Rows 4c .. 4c+3 of the row tile from its lane c; rows k+2h, k+2h+1 of B from the column tile's lane h.
 	uint sa[4];
-	[[unroll]] for (uint r = 0; r < 4; r++) sa[r] = abase + min(m0 + 4 * (sl % 4) + r, p.M - 1) * p.lda;
+	[[unroll]] for (uint r = 0; r < 4; r++) sa[r] = abase + WINO_ROW(min(m0 + 4 * (sl % 4) + r, p.M - 1), p.aShift, p.aBlk, p.lda);
 #endif
 	for (uint k = 0; k < p.K; k += 4) {
 		vec4 a[TM]; // a[i][kk] = A(m0+i, k+kk)
@@ -195,7 +212,7 @@ void main() {
 #endif
 	[[unroll]] for (uint i = 0; i < TM; i++) {
 		if (m0 + i >= p.M) break;
-		uint row = (cbase + (m0 + i) * p.ldc + n0) / 4;
+		uint row = (cbase + WINO_ROW(m0 + i, p.cShift, p.cBlk, p.ldc) + n0) / 4;
 		// vec4 stores (X8: eight floats a store): lavapipe turns every storage access into a per-lane
 		// loop, so fewer is faster.
 		[[unroll]] for (uint j = 0; j < TN; j += VSTEP) {

@@ -2,9 +2,10 @@
 // ops/winograd.go. Input x (N, H, W, C); tile t = (n, th, tw) covers input rows th*MT-pad .. +ALPHA-1
 // (zeros outside the image) and becomes v[xi][t][c] = (B^T d B)[xi] for the ALPHA*ALPHA frequencies xi.
 // With DY the source is an output gradient dy (N, P, Q, K) and its MT x MT tiles become A dy A^T
-// (backward weight). One invocation: one tile, four channels (X8: eight, Cp a multiple of 8 and v's
-// offset of 8, stored eight floats at a time; see common.glsl). Channels are padded to Cp (a multiple
-// of 4) with zeros, so the GEMMs in the Winograd domain always run on vec4s.
+// (backward weight). v lies in blocks of 2^blkShift tiles (WINO_ROW in common.glsl; xiStride is then the
+// floats between frequencies within a block). One invocation: one tile, four channels (X8: eight, Cp a
+// multiple of 8 and v's offset of 8, stored eight floats at a time; see common.glsl). Channels are
+// padded to Cp (a multiple of 4) with zeros, so the GEMMs in the Winograd domain always run on vec4s.
 #version 450
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
@@ -29,6 +30,7 @@ layout(push_constant) uniform Push {
 	uint Cp;         // channels per tile row in v
 	uint xiStride;   // floats between frequencies in v
 	uint inOff, outOff;
+	uint blkShift, blkFloats; // v's tile blocks (WINO_ROW)
 } p;
 
 // SCALAR: R32F texels, any C and offset; else RGBA32F texels, C % 4 == 0 and inOff % 4 == 0.
@@ -104,7 +106,7 @@ void main() {
 	vec4 lo[ALPHA * ALPHA], hi[ALPHA * ALPHA];
 	tile(t, c, lo);
 	tile(t, c + 4, hi);
-	uint o = (p.outOff + t * p.Cp + c) / 8, xs = p.xiStride / 8;
+	uint o = (p.outOff + WINO_ROW(t, p.blkShift, p.blkFloats, p.Cp) + c) / 8, xs = p.xiStride / 8;
 	[[unroll]] for (uint f = 0; f < ALPHA * ALPHA; f++) v8[o + f * xs] = pack8(lo[f], hi[f]);
 #else
 	uint c4s = p.Cp / 4;
@@ -112,7 +114,7 @@ void main() {
 	uint c = 4 * (i % c4s), t = i / c4s;
 	vec4 r[ALPHA * ALPHA];
 	tile(t, c, r);
-	uint o = (p.outOff + t * p.Cp + c) / 4, xs = p.xiStride / 4;
+	uint o = (p.outOff + WINO_ROW(t, p.blkShift, p.blkFloats, p.Cp) + c) / 4, xs = p.xiStride / 4;
 	[[unroll]] for (uint f = 0; f < ALPHA * ALPHA; f++) v[o + f * xs] = r[f];
 #endif
 }

@@ -1,7 +1,7 @@
 // conv2d_winograd_out.comp: the Winograd domain back to pixels, for ops/winograd.go: tile t = (n, th, tw)
-// of m[xi][t][k] (ALPHA*ALPHA frequencies, Kp channels a row) becomes y = A^T m A, the MT x MT output
-// pixels from (th*MT, tw*MT) of y (N, P, Q, K), or are added to y's (ACCUM); pixels past P or Q are
-// not stored. One invocation: one tile, four channels (X8: eight, K and Kp multiples of 8 and y's
+// of m[xi][t][k] (ALPHA*ALPHA frequencies, Kp channels a row, in blocks of 2^blkShift tiles: WINO_ROW in
+// common.glsl) becomes y = A^T m A, the MT x MT output pixels from (th*MT, tw*MT) of y (N, P, Q, K), or
+// are added to y's (ACCUM); pixels past P or Q are not stored. One invocation: one tile, four channels (X8: eight, K and Kp multiples of 8 and y's
 // offset of 8, stored eight floats at a time; see common.glsl).
 #version 450
 #include "common.glsl"
@@ -27,6 +27,7 @@ layout(push_constant) uniform Push {
 	uint xiStride; // floats between frequencies in m
 	uint inOff, outOff;
 	uint yTexOff;  // ACCUM without SCALAR: y's first float in the texel view YT
+	uint blkShift, blkFloats; // m's tile blocks (WINO_ROW)
 } p;
 
 layout(set = 0, binding = 0) uniform samplerBuffer Mw; // RGBA32F (ALPHA*ALPHA, T, Kp / 4)
@@ -55,7 +56,7 @@ layout(std430, set = 0, binding = 1) writeonly buffer Y8 { u64vec4 y8[]; };
 
 // The MT x MT output pixels of tile t for the four channels from k on: res[a*MT + b] is pixel (a, b).
 void outTile(uint t, uint k, out vec4 res[MT * MT]) {
-	uint base = (p.inOff + t * p.Kp + k) / 4, xs = p.xiStride / 4;
+	uint base = (p.inOff + WINO_ROW(t, p.blkShift, p.blkFloats, p.Kp) + k) / 4, xs = p.xiStride / 4;
 	vec4 o[MT][ALPHA];
 	[[unroll]] for (uint b = 0; b < ALPHA; b++) {
 		vec4 col[ALPHA], r[MT];
