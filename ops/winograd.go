@@ -11,9 +11,10 @@
 //	o (xi, T, Kp)  = v[xi] u[xi]                  gemm nn     (one GEMM per frequency, one dispatch)
 //	y              = A^T o_tile A                 out
 //
-// v, o and backward weight's z are stored in blocks of tiles (winoBlockFloats): (T / b, xi, b, Cp) for
-// b tiles a block rather than (xi, T, Cp), so that a transform, which writes (or reads) all 36
-// frequencies of its tiles, touches one stretch of memory instead of 36 streams.
+// F(4x4)'s o, and its v where the grad weight does not read it, are stored in blocks of tiles
+// (winoBlockFloats): (T / b, xi, b, Cp) for b tiles a block rather than (xi, T, Cp), so that a
+// transform, which writes (or reads) all 36 frequencies of its tiles, touches one stretch of memory
+// instead of 36 streams. Backward weight's v and z stay plain (winoForward says why).
 // Backward data is the same forward pass on dy with the filter rotated by 180 degrees and transposed
 // (padding 2 - pad). Backward weight transforms x and dy tiles (A dy A^T), reduces v[xi]^T z[xi]
 // over the tiles in chunks into partials (gemm tn, accumulating over batch pieces in order), then sums
@@ -112,11 +113,11 @@ func (w wino) tiles(n int) int { return n * w.TH * w.TW }
 
 // winoBlockFloats sizes the tile blocks of F(4x4)'s v and o: the most tiles (a power of 2) whose rows
 // of one frequency take at most this many floats; rows longer than this stay plain. An invocation
-// group of a transform (8 lanes, eight channels each) covers 128 / L tiles, and its stores (or loads)
-// of all 36 frequencies then fill one stretch of memory. In one process against the plain layout
-// (BENCHMARKS.md, 2026-12-01): at width 16's layer 1 (16 channels) blocks of 4 or 8 tiles made the
-// input transform 1.11-1.31x faster, 1 tile 1.06-1.17x, 16 or 32 tiles slower; with 128 floats the
-// transforms ran 1.15-1.5x faster at 16 to 128 channels, and F(2x2)'s 16 frequencies gained nothing.
+// group of a transform (8 lanes, eight channels each) covers 64 / L tiles, so two groups' stores (or
+// loads) of all 36 frequencies fill one block. In one process against the plain layout (BENCHMARKS.md,
+// 2026-12-01): at width 16's layer 1 (16 channels) blocks of 4 or 8 tiles made the input transform
+// 1.11-1.31x faster, 1 tile 1.06-1.17x, 16 or 32 tiles slower; with 128 floats the transforms ran
+// 1.1-1.5x faster at 16 to 128 channels, and F(2x2)'s 16 frequencies gained nothing.
 var winoBlockFloats = 128
 
 // blockShift is log2 of the tiles per block of a tensor of this plan with rows of L floats, or 31 for
@@ -248,7 +249,7 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding, add bool) {
 	uN, vN := w.filterFloats(), w.inFloats()
 	// v in blocks unless grad weight reads it (keep): its GEMM walks the tiles of one frequency and ran
-	// 1.2-1.4x slower on blocks (BENCHMARKS.md, 2026-12-01), so z and its v stay plain.
+	// up to 1.4x slower on blocks (BENCHMARKS.md, 2026-12-01), so z and its v stay plain.
 	vBlocked := keep.Buf == nil
 	// 16x16 tiles from 64 output channels: 1.05-1.09x on the GEMM at widths 64's four stages and
 	// 1.04-1.2x at the demo's 64 and 128 against 16x8 (32x16 there: 1.0-1.07x, not kept); below 64,

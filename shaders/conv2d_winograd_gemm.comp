@@ -8,8 +8,8 @@
 // The matrices whose rows are tiles (default: A and C; TN: A and B) may be laid out in blocks of tiles
 // (WINO_ROW in common.glsl, the transforms' layout): row r of operand X starts at
 // xoff + xi * xStride + WINO_ROW(r, xShift, xBlk, ldx); shift 31 and blk 0 is the plain layout (ops
-// passes blocks to the default form only: TN walks all tiles of one frequency, and ran 1.2-1.4x slower
-// on blocks). In the default form the frequency is the fastest-varying index of the workgroups, so
+// passes blocks to the default form only: TN walks all tiles of one frequency, and ran up to 1.4x
+// slower on blocks). In the default form the frequency is the fastest-varying index of the workgroups, so
 // neighbouring workgroups read the frequencies of the same tiles, which a block keeps together: each
 // block is read from memory once, while cached, instead of once per frequency (on blocks with the
 // frequency outermost the GEMM ran up to 1.5x slower).

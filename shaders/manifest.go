@@ -20,7 +20,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_gpu.comp":         "13a48a0fd9d8cc62a9f8416d39819fecc0af362dd8892f652d3a74086b5b1073",
 	"conv2d_im2col.comp":          "fa35fc4725714b47f4d8e3e7d986fa29f0f9956ef9912b2098820fde4c185c35",
 	"conv2d_winograd_filter.comp": "979eef3b56a3f823348571c986bfd638e39e8a2c075c7fee36ac0f3f12c022bc",
-	"conv2d_winograd_gemm.comp":   "f2b3be7f99b895eba9edbb9359fb4d70d376fde87e04589114aa041319063177",
+	"conv2d_winograd_gemm.comp":   "30bd4ba805d939e7437efcac0595a5fe3a7eb2c6d3ccfd1354546be128892500",
 	"conv2d_winograd_in.comp":     "b65cabdfe6ea71c720f4c123379cc97e6e07bd9da54760ec9a322af25d8e7daa",
 	"conv2d_winograd_out.comp":    "2934fd6f204e5cede7808958473d578faec0bcbd1d9a728ee93801e24c5cfecb",
 	"conv2d_winograd_rot.comp":    "370a14ca37b7dcf2c1b26e496960c401e58c631f5ee5ce01728f02fdb97231b9",
