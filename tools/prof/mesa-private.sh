@@ -16,7 +16,8 @@ dir=$(mkdir -p "$1" && cd "$1" && pwd) suite=$2 ver=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 url=http://deb.debian.org/debian/dists
 idx=""
-for s in "$suite" "${suite%-backports}"; do
+# The release first, its backports after (as apt prefers them: backports only where a version needs it).
+for s in "${suite%-backports}" "$suite"; do
 	[ -f "$dir/$s.xz" ] || curl -fsS -o "$dir/$s.xz" "$url/$s/main/binary-amd64/Packages.xz"
 	case " $idx " in *" $dir/$s.xz "*) ;; *) idx="$idx $dir/$s.xz" ;; esac
 done
