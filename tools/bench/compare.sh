@@ -26,5 +26,9 @@ for w, b in ((64, 64), (16, 256)):
     t = json.load(open(os.path.join(out, f"torch-w{w}-b{b}.json")))
     print(f"{'resnet18 w%d 2x%d' % (w, b):<26}{v['images_per_s']:>12.1f}{t['images_per_s']:>12.1f}"
           f"{v['images_per_s'] / t['images_per_s']:>8.3f}{v['overhead_ratio']:>19.3f}")
-    print(f"  vkclr on {v['device']}; torch {t['torch_version']} on {t['device']} with {t['threads']} threads")
+    blas = t.get("blas", "unknown")
+    print(f"  vkclr on {v['device']}; torch {t['torch_version']} on {t['device']} with {t['threads']} threads, BLAS {blas}")
+    if blas == "reference":
+        print("  warning: PyTorch ran on the reference BLAS (Debian's libblas3): its products are many times "
+              "slower, so this ratio flatters vkclr. Run tools/bench/deps.sh (make bench does) and run again.")
 PY

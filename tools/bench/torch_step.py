@@ -32,6 +32,37 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def blas_in_use():
+    """Which BLAS torch's dense products run on: "openblas", "mkl", "blis", "reference"
+    (Debian's libblas3, many times slower: install libopenblas0-pthread), the library's file
+    name for others, or "unknown". Debian's torch links libblas.so.3, which the alternatives
+    system points at one of several; the file that defines its sgemm_ is the answer. Builds
+    without libblas.so.3 (pip's, with MKL inside) report torch's own build setting."""
+    import ctypes
+    try:
+        blas = ctypes.CDLL("libblas.so.3")
+        addr = ctypes.cast(blas.sgemm_, ctypes.c_void_p)
+
+        class DlInfo(ctypes.Structure):
+            _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p),
+                        ("sname", ctypes.c_char_p), ("saddr", ctypes.c_void_p)]
+
+        info = DlInfo()
+        if not ctypes.CDLL(None).dladdr(addr, ctypes.byref(info)) or not info.fname:
+            return "unknown"
+        path = os.path.realpath(info.fname.decode())
+    except (OSError, AttributeError):
+        cfg = torch.__config__.show()
+        i = cfg.find("BLAS_INFO=")
+        return cfg[i + 10:].split(",")[0].strip() if i >= 0 else "unknown"
+    for key in ("openblas", "mkl", "blis"):
+        if key in path:
+            return key
+    if os.path.basename(os.path.dirname(path)) == "blas":  # Debian's reference: .../blas/libblas.so.3.x
+        return "reference"
+    return os.path.basename(path)
+
+
 # --- model -------------------------------------------------------------------
 
 
@@ -268,6 +299,7 @@ def main():
         "torch_version": torch.__version__,
         "device": dev_name,
         "threads": torch.get_num_threads(),
+        "blas": blas_in_use(),
         "arch": "resnet18",
         "width": args.width,
         "batch": args.batch_size,
