@@ -80,6 +80,7 @@ demo: deps build
 	$(BIN) eval knn --checkpoint $(DEMO_RUN)/last.safetensors --data fashion-mnist --subset 10000 --baseline pixels
 
 # vkclr's training step beside PyTorch's (CPU, all cores) on this machine, in one run.
+# make bench ROUNDS=3: both sides three times, alternated, with the medians (tools/bench/compare.sh).
 bench: deps build
 	@tools/bench/deps.sh
 	@tools/bench/compare.sh $(BIN)

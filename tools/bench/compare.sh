@@ -3,32 +3,65 @@
 # Cases: ResNet-18 (CIFAR stem) width 64 at batch 2x64, and width 16 at batch 2x256; head
 # 8W -> 512 -> 128, SGD. Prints a table with images/s and the ratio, and keeps the JSON in
 # bench-results/ (vkclr's holds the per-op breakdown).
+#
+# ROUNDS=R (default 1) runs the two sides R times each, alternated (vkclr first in odd rounds,
+# PyTorch first in even ones, so a host that drifts one way favours neither), and reports the
+# median images/s of each side and the median of the rounds' ratios, with every round listed: on
+# a shared VM one round's ratio moves by a quarter between runs minutes apart (BENCHMARKS.md).
+# With R > 1 the JSON files are named ...-rN.json.
 set -eu
 vkclr=${1:-bin/vkclr}
 here=$(dirname "$0")
 out=bench-results
+rounds=${ROUNDS:-1}
+case "$rounds" in
+'' | *[!0-9]* | 0) echo "compare.sh: ROUNDS=$rounds: want a whole number, 1 or more" >&2; exit 2 ;;
+esac
 mkdir -p "$out"
 threads=$(nproc)
-for c in "64 64" "16 256"; do
-	set -- $c
-	w=$1 b=$2
-	echo "== resnet18 width $w, batch 2x$b" >&2
-	"$vkclr" bench step --arch resnet18 --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 --steps 3 --json >"$out/vkclr-w$w-b$b.json"
-	/usr/bin/python3 "$here/torch_step.py" --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 \
-		--steps 3 --warmup 1 --threads "$threads" --json >"$out/torch-w$w-b$b.json"
+r=1
+while [ "$r" -le "$rounds" ]; do
+	sfx=""
+	[ "$rounds" -gt 1 ] && sfx="-r$r"
+	for c in "64 64" "16 256"; do
+		set -- $c
+		w=$1 b=$2
+		echo "== resnet18 width $w, batch 2x$b, round $r of $rounds" >&2
+		vk() {
+			"$vkclr" bench step --arch resnet18 --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 --steps 3 --json >"$out/vkclr-w$w-b$b$sfx.json"
+		}
+		pt() {
+			/usr/bin/python3 "$here/torch_step.py" --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 \
+				--steps 3 --warmup 1 --threads "$threads" --json >"$out/torch-w$w-b$b$sfx.json"
+		}
+		if [ $((r % 2)) = 1 ]; then
+			vk
+			pt
+		else
+			pt
+			vk
+		fi
+	done
+	r=$((r + 1))
 done
-/usr/bin/python3 - "$out" <<'PY'
-import json, sys, os
-out = sys.argv[1]
+/usr/bin/python3 - "$out" "$rounds" <<'PY'
+import json, sys, os, statistics
+out, rounds = sys.argv[1], int(sys.argv[2])
 print(f"{'case':<26}{'vkclr img/s':>12}{'torch img/s':>12}{'ratio':>8}{'vkclr step/device':>19}")
 for w, b in ((64, 64), (16, 256)):
-    v = json.load(open(os.path.join(out, f"vkclr-w{w}-b{b}.json")))
-    t = json.load(open(os.path.join(out, f"torch-w{w}-b{b}.json")))
-    print(f"{'resnet18 w%d 2x%d' % (w, b):<26}{v['images_per_s']:>12.1f}{t['images_per_s']:>12.1f}"
-          f"{v['images_per_s'] / t['images_per_s']:>8.3f}{v['overhead_ratio']:>19.3f}")
-    blas = t.get("blas", "unknown")
-    print(f"  vkclr on {v['device']}; torch {t['torch_version']} on {t['device']} with {t['threads']} threads, BLAS {blas}")
-    if blas == "reference":
+    sfx = [f"-r{r}" for r in range(1, rounds + 1)] if rounds > 1 else [""]
+    v = [json.load(open(os.path.join(out, f"vkclr-w{w}-b{b}{s}.json"))) for s in sfx]
+    t = [json.load(open(os.path.join(out, f"torch-w{w}-b{b}{s}.json"))) for s in sfx]
+    ratios = [a["images_per_s"] / c["images_per_s"] for a, c in zip(v, t)]
+    med = statistics.median
+    print(f"{'resnet18 w%d 2x%d' % (w, b):<26}{med(a['images_per_s'] for a in v):>12.1f}"
+          f"{med(c['images_per_s'] for c in t):>12.1f}{med(ratios):>8.3f}{med(a['overhead_ratio'] for a in v):>19.3f}")
+    if rounds > 1:
+        print(f"  {rounds} rounds, medians above; each round's vkclr / torch img/s = ratio: " +
+              ", ".join(f"{a['images_per_s']:.1f} / {c['images_per_s']:.1f} = {x:.3f}" for a, c, x in zip(v, t, ratios)))
+    blas = sorted({c.get("blas", "unknown") for c in t})
+    print(f"  vkclr on {v[0]['device']}; torch {t[0]['torch_version']} on {t[0]['device']} with {t[0]['threads']} threads, BLAS {', '.join(blas)}")
+    if "reference" in blas:
         print("  warning: PyTorch ran on the reference BLAS (Debian's libblas3): its products are many times "
               "slower, so this ratio flatters vkclr. Run tools/bench/deps.sh (make bench does) and run again.")
 PY
