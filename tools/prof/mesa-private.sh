@@ -30,12 +30,17 @@ R=$dir/root
 lib=$(ls "$R"/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so)
 api=$(sed -n 's/.*"api_version": *"\([^"]*\)".*/\1/p' "$R"/usr/share/vulkan/icd.d/lvp_icd*.json | head -n 1)
 printf '{ "file_format_version": "1.0.1", "ICD": { "library_path": "%s", "api_version": "%s" } }\n' "$lib" "$api" >"$dir/lvp_icd.json"
+# Merged-/usr suites (trixie, sid) ship the dynamic loader and libc under /usr/lib; bookworm's libc6 under
+# /lib64 and /lib.
+ld=$R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+[ -e "$ld" ] || ld=$R/lib64/ld-linux-x86-64.so.2
+[ -e "$ld" ] || { echo "mesa-private: no dynamic loader in $R" >&2; exit 1; }
 cat >"$dir/run" <<RUN
 #!/bin/sh
 # Runs a command under mesa-vulkan-drivers $ver (Debian $suite) from $R only.
 export VK_ICD_FILENAMES=$dir/lvp_icd.json VK_DRIVER_FILES=$dir/lvp_icd.json
 export VK_IMPLICIT_LAYER_PATH=$R/usr/share/vulkan/implicit_layer.d VK_LAYER_PATH=$R/usr/share/vulkan/explicit_layer.d
-exec $R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 --library-path $R/usr/lib/x86_64-linux-gnu "\$@"
+exec $ld --library-path $R/usr/lib/x86_64-linux-gnu:$R/lib/x86_64-linux-gnu "\$@"
 RUN
 chmod +x "$dir/run"
 echo "mesa-private: $dir/run COMMAND runs COMMAND under Mesa $ver"
