@@ -40,7 +40,8 @@ def blas_in_use():
     without libblas.so.3 (pip's, with MKL inside) report torch's own build setting."""
     import ctypes
     try:
-        blas = ctypes.CDLL("libblas.so.3")
+        # RTLD_NOLOAD: only a libblas.so.3 torch itself loaded (pip's torch may sit beside an unused one).
+        blas = ctypes.CDLL("libblas.so.3", mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
         addr = ctypes.cast(blas.sgemm_, ctypes.c_void_p)
 
         class DlInfo(ctypes.Structure):
