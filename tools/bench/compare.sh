@@ -19,6 +19,14 @@ case "$rounds" in
 esac
 mkdir -p "$out"
 threads=$(nproc)
+# One side's run of case w, b into its round's file (sfx).
+vk() {
+	"$vkclr" bench step --arch resnet18 --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 --steps 3 --json >"$out/vkclr-w$w-b$b$sfx.json"
+}
+pt() {
+	/usr/bin/python3 "$here/torch_step.py" --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 \
+		--steps 3 --warmup 1 --threads "$threads" --json >"$out/torch-w$w-b$b$sfx.json"
+}
 r=1
 while [ "$r" -le "$rounds" ]; do
 	sfx=""
@@ -27,13 +35,6 @@ while [ "$r" -le "$rounds" ]; do
 		set -- $c
 		w=$1 b=$2
 		echo "== resnet18 width $w, batch 2x$b, round $r of $rounds" >&2
-		vk() {
-			"$vkclr" bench step --arch resnet18 --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 --steps 3 --json >"$out/vkclr-w$w-b$b$sfx.json"
-		}
-		pt() {
-			/usr/bin/python3 "$here/torch_step.py" --width "$w" --batch-size "$b" --proj-hidden 512 --proj-dim 128 \
-				--steps 3 --warmup 1 --threads "$threads" --json >"$out/torch-w$w-b$b$sfx.json"
-		}
 		if [ $((r % 2)) = 1 ]; then
 			vk
 			pt
