@@ -6,6 +6,7 @@
 // along k (needs K % 4 == 0; SCALAR takes any K). Each invocation computes TM pixels x TN channels (8 x 8;
 // the vec4 variants 16 x 16, and 32 x 16 for 16 channels or fewer: ops/conv2d.go's cpuTiles).
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "cpu_tile.glsl"
 #include "conv2d_common.glsl"
@@ -27,8 +28,8 @@
 // _s variants: B's TN vec4s a step (one a column) split among the 8 / SHARE_SN lanes of a column tile.
 #define SHARE_BR (TN * SHARE_SN / 8)
 
-layout(set = 0, binding = 0) uniform samplerBuffer DY; // (N, P, Q, K)
-layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
+layout(set = 0, binding = 0) uniform textureBuffer DY; // (N, P, Q, K)
+layout(set = 0, binding = 1) uniform textureBuffer Wt; // (R, S, C, K)
 // ACCUM (the _add variants): dx is added to what the buffer holds, a second gradient contribution. A
 // variant of its own, not a branch on the push constant: with both paths in one kernel lavapipe ran
 // the plain one 1.06-1.2x slower (BENCHMARKS.md).
@@ -48,7 +49,7 @@ layout(std430, set = 0, binding = 2) writeonly buffer DX { vec4 dx4[]; }; // (N,
 // step's v4t_add took twice v4t's time on a Zen 3 EPYC), a texel buffer with one gather. Each element
 // is read, then written, by one invocation only; the dispatcher keeps a barrier between the phases of
 // a strided convolution, whose texel views cover the same pixels' range.
-layout(set = 0, binding = 3) uniform samplerBuffer DXT;
+layout(set = 0, binding = 3) uniform textureBuffer DXT;
 #endif
 #endif
 #ifdef X8

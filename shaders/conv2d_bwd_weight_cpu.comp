@@ -9,6 +9,7 @@
 // (dy) need C % 4 == 0 and K % 4 == 0; SCALAR takes any C and K. QUAD (vec4 only) takes four pixels of a row
 // per trip, so each accumulator gets four products in a row as in the forward kernel.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "cpu_tile.glsl"
 #include "conv2d_common.glsl"
@@ -17,8 +18,8 @@
 //!variant s -DSCALAR=1
 //!variant v4q -DQUAD=1 -DTM=16 -DTN=8
 
-layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
-layout(set = 0, binding = 1) uniform samplerBuffer DY; // (N, P, Q, K)
+layout(set = 0, binding = 0) uniform textureBuffer X;  // (N, H, W, C)
+layout(set = 0, binding = 1) uniform textureBuffer DY; // (N, P, Q, K)
 #ifdef SCALAR
 layout(std430, set = 0, binding = 2) buffer Out { float o[]; }; // (chunks, R, S, C, K)
 #else

@@ -3,6 +3,7 @@
 // x 8 channels in registers from vec4 texel loads along c (x) and k (w) (the vec4 variant: 32 x 16, see
 // ops/conv2d.go's cpuTiles). Needs C % 4 == 0 and K % 4 == 0; SCALAR reads R32F texels and takes any C and K.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "cpu_tile.glsl"
 #include "conv2d_common.glsl"
@@ -21,8 +22,8 @@
 //!variant v4c1_s4_x8 -DTM=32 -DTN=16 -DUSEDC=1 -DSHARE_SN=4 -DX8=1
 //!variant v4c3_s4_x8 -DTM=32 -DTN=16 -DUSEDC=3 -DSHARE_SN=4 -DX8=1
 
-layout(set = 0, binding = 0) uniform samplerBuffer X;  // (N, H, W, C)
-layout(set = 0, binding = 1) uniform samplerBuffer Wt; // (R, S, C, K)
+layout(set = 0, binding = 0) uniform textureBuffer X;  // (N, H, W, C)
+layout(set = 0, binding = 1) uniform textureBuffer Wt; // (R, S, C, K)
 #ifdef SCALAR
 layout(std430, set = 0, binding = 2) writeonly buffer Y { float y[]; }; // (N, P, Q, K)
 #else

@@ -13,6 +13,7 @@
 // stem im2col 13.6-16.6 -> 10.2-11.2 ms a step. The same for 3x3 windows (the loops unrolled) measured
 // no gain at width 16 (im2col 59-73 ms a step either way) and is not kept.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 //!variant u -DUSED=1
 //!variant u1_7x7 -DUSED=1 -DUSED1=1 -DWIN7=1
@@ -25,7 +26,7 @@ layout(push_constant) uniform Push {
 	uint used, rowLen;  // the _u variant
 } p;
 
-layout(set = 0, binding = 0) uniform samplerBuffer X; // RGBA32F
+layout(set = 0, binding = 0) uniform textureBuffer X; // RGBA32F
 layout(std430, set = 0, binding = 1) writeonly buffer Cols { vec4 cols[]; }; // (N*P*Q, R*S*C/4)
 #ifdef X8
 layout(std430, set = 0, binding = 1) writeonly buffer Cols8 { u64vec4 cols8[]; }; // (N*P*Q, R*S*C/8)

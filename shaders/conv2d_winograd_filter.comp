@@ -3,6 +3,7 @@
 // up to the padded Cp x Kp. FLIP builds backward data's filter instead, u[xi][k][c] from w rotated by
 // 180 degrees, so dx is the forward convolution of dy. One invocation: one row, four columns.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
 //!novariant-base
@@ -25,7 +26,7 @@ layout(push_constant) uniform Push {
 // lavapipe, where a storage-buffer load runs lane by lane); needs K % 4 == 0, an offset that is a
 // multiple of 4, and no flip (backward data rotates the filter first, conv2d_winograd_rot).
 #ifdef TEXEL4
-layout(set = 0, binding = 0) uniform samplerBuffer Wt4;                      // (3, 3, C, K / 4)
+layout(set = 0, binding = 0) uniform textureBuffer Wt4;                      // (3, 3, C, K / 4)
 #else
 layout(std430, set = 0, binding = 0) readonly buffer Wt { float w[]; };     // (3, 3, C, K)
 #endif

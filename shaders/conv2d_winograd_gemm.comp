@@ -23,6 +23,7 @@
 // plain variants'. A lane past the edge computes a clamped tile and does not store it: every lane
 // stays to the end, so the shuffles always read a live lane.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #ifdef SHARE
 #if TM != 16 || TN != 16
@@ -58,8 +59,8 @@ layout(push_constant) uniform Push {
 	uint aShift, aBlk, bShift, bBlk, cShift, cBlk; // blocks of rows (WINO_ROW)
 } p;
 
-layout(set = 0, binding = 0) uniform samplerBuffer A; // RGBA32F
-layout(set = 0, binding = 1) uniform samplerBuffer B; // RGBA32F
+layout(set = 0, binding = 0) uniform textureBuffer A; // RGBA32F
+layout(set = 0, binding = 1) uniform textureBuffer B; // RGBA32F
 layout(std430, set = 0, binding = 2) buffer Out { vec4 c[]; };
 #ifdef X8
 // X8 (the _x8 forms): rows of C stored eight floats at a time (common.glsl); N, ldc and every offset

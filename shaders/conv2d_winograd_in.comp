@@ -7,6 +7,7 @@
 // multiple of 8 and v's offset of 8, stored eight floats at a time; see common.glsl). Channels are
 // padded to Cp (a multiple of 4) with zeros, so the GEMMs in the Winograd domain always run on vec4s.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
 //!novariant-base
@@ -34,7 +35,7 @@ layout(push_constant) uniform Push {
 } p;
 
 // SCALAR: R32F texels, any C and offset; else RGBA32F texels, C % 4 == 0 and inOff % 4 == 0.
-layout(set = 0, binding = 0) uniform samplerBuffer X;
+layout(set = 0, binding = 0) uniform textureBuffer X;
 layout(std430, set = 0, binding = 1) writeonly buffer V { vec4 v[]; }; // (ALPHA*ALPHA, T, Cp / 4)
 #ifdef X8
 layout(std430, set = 0, binding = 1) writeonly buffer V8 { u64vec4 v8[]; }; // (ALPHA*ALPHA, T, Cp / 8)

@@ -4,6 +4,7 @@
 // are added to y's (ACCUM); pixels past P or Q are not stored. One invocation: one tile, four channels (X8: eight, K and Kp multiples of 8 and y's
 // offset of 8, stored eight floats at a time; see common.glsl).
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
 //!novariant-base
@@ -30,7 +31,7 @@ layout(push_constant) uniform Push {
 	uint blkShift, blkFloats; // m's tile blocks (WINO_ROW)
 } p;
 
-layout(set = 0, binding = 0) uniform samplerBuffer Mw; // RGBA32F (ALPHA*ALPHA, T, Kp / 4)
+layout(set = 0, binding = 0) uniform textureBuffer Mw; // RGBA32F (ALPHA*ALPHA, T, Kp / 4)
 // ACCUM (the _add variants): y is added to what the buffer holds (backward data's second gradient
 // contribution); a variant of its own so the plain kernel stays write-only (see conv2d_bwd_data_cpu.comp).
 // The vec4 _add variants read what y holds through a texel view of it (binding 2): lavapipe loads a
@@ -42,7 +43,7 @@ layout(set = 0, binding = 0) uniform samplerBuffer Mw; // RGBA32F (ALPHA*ALPHA, 
 #define YACCESS writeonly
 #endif
 #if defined(ACCUM) && !defined(SCALAR)
-layout(set = 0, binding = 2) uniform samplerBuffer YT; // RGBA32F view of y, read-only
+layout(set = 0, binding = 2) uniform textureBuffer YT; // RGBA32F view of y, read-only
 #endif
 // SCALAR: any K and offset; else K % 4 == 0 and outOff % 4 == 0.
 #ifdef SCALAR

@@ -6,10 +6,11 @@
 // K apart for every tap, one cache line each, and ran 2.4-2.8x slower than the forward transform. w
 // arrives as texels: lavapipe loads a storage buffer lane by lane, a texel buffer with one gather.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 
 layout(push_constant) uniform Push { uint C, K, inOff, outOff; } p;
-layout(set = 0, binding = 0) uniform samplerBuffer W;                   // RGBA32F (3, 3, C, K / 4)
+layout(set = 0, binding = 0) uniform textureBuffer W;                   // RGBA32F (3, 3, C, K / 4)
 layout(std430, set = 0, binding = 1) writeonly buffer WR { vec4 wr[]; }; // (3, 3, K, C)
 
 void main() {

@@ -3,6 +3,7 @@
 // (c, k) out of the Winograd domain, dw[., ., c, k] = G^T s G, into dw (3, 3, C, K). One invocation:
 // one c, four k.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "conv2d_winograd.glsl"
 //!novariant-base
@@ -22,7 +23,7 @@ layout(push_constant) uniform Push {
 
 // The partials arrive as RGBA32F texels: lavapipe loads a storage buffer lane by lane (a loop over the
 // lanes per load), a texel buffer with one gather.
-layout(set = 0, binding = 0) uniform samplerBuffer S; // (chunks, ALPHA*ALPHA, Cp, Kp / 4)
+layout(set = 0, binding = 0) uniform textureBuffer S; // (chunks, ALPHA*ALPHA, Cp, Kp / 4)
 #ifdef VEC4OUT
 // The _v variants store vec4s (K % 4 == 0 and an output offset that is a multiple of 4): lavapipe
 // stores lane by lane, so fewer stores are faster.

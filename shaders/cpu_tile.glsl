@@ -1,10 +1,12 @@
 // cpu_tile.glsl: helpers of the register-tiled "cpu" kernels (gemm_cpu, conv2d_*_cpu): element-addressed
 // texel loads and the mapping of invocations to TM x TN output tiles.
 //
-// Operands are uniform texel buffers (samplerBuffer), the vectorised load path on lavapipe. In the vec4
+// Operands are uniform texel buffers (textureBuffer, read with texelFetch), the vectorised load path on lavapipe. In the vec4
 // layout a binding holds RGBA32F texels and element e is component e%4 of texel e/4, so ld4 needs e%4 == 0;
 // with SCALAR it holds R32F texels and ld4 reads four of them. Every index stays inside the bound range:
 // out-of-range texelFetch is undefined without robustness, so callers clamp rather than rely on zeros.
+
+#extension GL_EXT_samplerless_texture_functions : require
 
 #ifndef TM
 #define TM 8
@@ -14,13 +16,13 @@
 #endif
 
 #ifdef SCALAR
-float at(samplerBuffer t, uint e) { return texelFetch(t, int(e)).x; }
-vec4 ld4(samplerBuffer t, uint e) {
+float at(textureBuffer t, uint e) { return texelFetch(t, int(e)).x; }
+vec4 ld4(textureBuffer t, uint e) {
 	return vec4(texelFetch(t, int(e)).x, texelFetch(t, int(e + 1)).x, texelFetch(t, int(e + 2)).x, texelFetch(t, int(e + 3)).x);
 }
 #else
-float at(samplerBuffer t, uint e) { return texelFetch(t, int(e >> 2))[e & 3]; }
-vec4 ld4(samplerBuffer t, uint e) { return texelFetch(t, int(e >> 2)); }
+float at(textureBuffer t, uint e) { return texelFetch(t, int(e >> 2))[e & 3]; }
+vec4 ld4(textureBuffer t, uint e) { return texelFetch(t, int(e >> 2)); }
 #endif
 
 // tile_coords maps this invocation of workgroup g to output tile (row, column) of an M x N output in

@@ -2,6 +2,7 @@
 // computes a TM x TN register tile from vec4 texel-buffer loads; no shared memory, no barriers.
 // SCALAR binds R32F texel buffers and reads element by element: any shape or offset, about half as fast.
 #version 450
+#extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
 #include "cpu_tile.glsl"
 //!novariant-base
@@ -24,8 +25,8 @@ layout(push_constant) uniform Push {
 	uint wgn;  // tiles per workgroup along N
 } p;
 
-layout(set = 0, binding = 0) uniform samplerBuffer A;
-layout(set = 0, binding = 1) uniform samplerBuffer B;
+layout(set = 0, binding = 0) uniform textureBuffer A;
+layout(set = 0, binding = 1) uniform textureBuffer B;
 layout(std430, set = 0, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, set = 0, binding = 3) buffer Out { float c[]; };
 

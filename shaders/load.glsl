@@ -7,7 +7,8 @@
 // -DTEXEL); LOAD(name, i) reads element i. INPUT4 declares a vec4 input that
 // LOAD1(name, i) can also read float by float (for tails).
 #ifdef TEXEL
-#define INPUT(b, name, T) layout(set = 0, binding = b) uniform samplerBuffer name##_t;
+#extension GL_EXT_samplerless_texture_functions : require
+#define INPUT(b, name, T) layout(set = 0, binding = b) uniform textureBuffer name##_t;
 #define INPUT4(b, name) INPUT(b, name, vec4)
 #define LOAD(name, i) texelFetch(name##_t, int(i))
 #define LOAD1(name, i) texelFetch(name##_t, int((i) / 4))[(i) % 4]

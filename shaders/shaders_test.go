@@ -54,3 +54,34 @@ func TestModulesAreSPIRV(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSampledBufferImages: texel-buffer inputs are textureBuffer read with texelFetch
+// (GL_EXT_samplerless_texture_functions), never samplerBuffer. glslc compiles samplerBuffer to an
+// OpTypeSampledImage of an image whose Dim is Buffer, which SPIR-V before 1.6 says "should not" be
+// (from 1.6: "must not"); Mesa 25's SPIR-V front end (lavapipe, RADV, ANV) reports every such module
+// as a warning through the debug messenger, which vkclr counts as a validation message, so every
+// test with the validation layer on failed there (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's
+// LLVM 19"). Debian 12's Mesa 22.3 does not warn, so this reads the modules themselves.
+func TestNoSampledBufferImages(t *testing.T) {
+	const opTypeImage, opTypeSampledImage, dimBuffer = 25, 27, 5
+	for _, n := range Names() {
+		b := SPIRV(n)
+		word := func(i int) uint32 {
+			return uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24
+		}
+		dim := map[uint32]uint32{} // OpTypeImage result id -> Dim
+		for i := 5; i < len(b)/4; {
+			op, count := word(i)&0xffff, int(word(i)>>16)
+			if count == 0 || i+count > len(b)/4 {
+				t.Fatalf("%s: malformed instruction at word %d", n, i)
+			}
+			switch {
+			case op == opTypeImage && count >= 4:
+				dim[word(i+1)] = word(i + 3)
+			case op == opTypeSampledImage && count >= 3 && dim[word(i+2)] == dimBuffer:
+				t.Errorf("%s: a sampled image of Dim Buffer (a samplerBuffer): declare the input as textureBuffer", n)
+			}
+			i += count
+		}
+	}
+}

@@ -20,7 +20,7 @@ const (
 	// Storage is a storage buffer (read/write, std430).
 	Storage DescKind = iota
 	// TexelVec4 is a read-only uniform texel buffer of RGBA32F texels
-	// (samplerBuffer): the fast vectorised load path on lavapipe.
+	// (textureBuffer, read with texelFetch): the fast vectorised load path on lavapipe.
 	TexelVec4
 	// TexelFloat is a read-only uniform texel buffer of R32F texels.
 	TexelFloat
