@@ -8,6 +8,8 @@
 #                xvfb and x11-apps (xwd) for the viewer's tests; the default vkclr needs none of them
 #   mpi:         the argument 'mpi' (make deps-mpi, make test): Open MPI for make build-mpi and its tests
 #   profile:     the argument 'profile': perf, gdb and objdump for tools/prof/lavapipe-jit.sh (no build needs them)
+#   lavapipe:    the argument 'lavapipe': what tools/lavapipe/build.sh needs to build Mesa 25.0.7's lavapipe
+#                on Debian 12's LLVM 19 (make demo and make bench do on a CPU with AVX-512; see choose.sh)
 # Extra package names may be passed as arguments.
 set -eu
 extra=""
@@ -15,6 +17,7 @@ for a in "$@"; do
 	case "$a" in
 	mpi) extra="$extra openmpi-bin libopenmpi-dev pkg-config" ;;
 	profile) extra="$extra linux-perf gdb binutils" ;;
+	lavapipe) extra="$extra llvm-19-dev g++ ninja-build pkg-config bison flex glslang-tools python3-mako python3-yaml python3-packaging curl xz-utils libexpat1-dev zlib1g-dev libzstd-dev libdrm-dev libx11-dev libx11-xcb-dev libxext-dev libxfixes-dev libxcb1-dev libxcb-dri3-dev libxcb-present-dev libxcb-shm0-dev libxcb-randr0-dev libxcb-sync-dev libxcb-xfixes0-dev libxshmfence-dev libxrandr-dev libxxf86vm-dev" ;;
 	viewer) extra="$extra libx11-dev libgl-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps" ;;
 	*) extra="$extra $a" ;;
 	esac
