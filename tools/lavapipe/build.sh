@@ -4,7 +4,7 @@
 #   tools/lavapipe/build.sh VKCLR [DIR]    # DIR defaults to build/lavapipe; VKCLR is bin/vkclr
 #
 # Why: Debian 12 ships Mesa 22.3.6 on LLVM 15. On an AVX-512 Xeon, Mesa 25.0.7 on LLVM 19 (the
-# libllvm19 Debian 12 itself carries, 1:19.1.7-3~deb12u1) runs vkclr's training steps 1.2-1.3x faster
+# libllvm19 Debian 12 itself carries, 1:19.1.7-3~deb12u1) runs vkclr's training steps about 1.15-1.3x faster
 # (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's LLVM 19"). Mesa 25.0.7 is Debian 13's own
 # Mesa, and bookworm-backports builds the same release for Debian 12, so the sources are Debian's:
 # the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports (Mesa 25 needs a
