@@ -78,7 +78,7 @@ printf "[binaries]\nllvm-config = '%s'\n" "$llvm_config" >"$dir/native.ini"
 	echo "lavapipe: meson setup failed (log: $dir/setup.log); a missing build dependency? run tools/deps.sh lavapipe" >&2
 	exit 1
 }
-echo "lavapipe: compiling Mesa $mesa_ver's lavapipe (about 4 minutes on 2 cores; log: $dir/build.log)" >&2
+echo "lavapipe: compiling Mesa $mesa_ver's lavapipe (4-6 minutes on 2 cores; log: $dir/build.log)" >&2
 ninja -C "$dir/build" install >"$dir/build.log" 2>&1 || {
 	tail -n 20 "$dir/build.log" >&2
 	echo "lavapipe: the build failed (log: $dir/build.log)" >&2
