@@ -9,13 +9,16 @@
 # Mesa, and bookworm-backports builds the same release for Debian 12, so the sources are Debian's:
 # the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports (Mesa 25 needs a
 # newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only lavapipe is built
-# (no OpenGL, no other driver, the X11 window system for vkclr view): about 800 compile steps, 4
+# (no OpenGL, no other driver, the X11 window system for vkclr view): about 800 compile steps, 4-6
 # minutes on 2 cores. Nothing is installed into the system: the driver, its ICD file and the build
-# live under DIR, and tools/lavapipe/env.sh points the Vulkan loader at it for make demo and bench.
+# live under DIR, and tools/lavapipe/choose.sh points the Vulkan loader at it for make demo and bench.
 #
 # The driver is then proven before anything uses it: `vkclr selftest --variant cpu` (every kernel
-# vkclr runs on a CPU device, against its CPU reference) must pass on it; only then is DIR/ok written,
-# and env.sh offers only a driver with that stamp. A second run with DIR/ok in place does nothing.
+# vkclr runs on a CPU device, against its CPU reference) must pass on it. The proof is of this driver
+# with this VKCLR (DIR/ok holds both, the binary by its SHA-256), so a rebuilt vkclr with other
+# kernels is proven again (11.8 s with a warm pipeline cache) while the driver is not rebuilt
+# (DIR/built). On success the ICD file's path is the one line on standard output; all else goes to
+# standard error and DIR's logs.
 #
 # Build dependencies (Debian 12 packages, installed with tools/deps.sh lavapipe): LLVM 19's
 # development files, Python's mako and yaml, bison, flex, ninja, the X11/xcb headers.
@@ -32,11 +35,31 @@ llvm_config=/usr/lib/llvm-19/bin/llvm-config
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 icd=$dir/inst/share/vulkan/icd.d/lvp_icd.x86_64.json
-stamp="mesa $mesa_ver llvm $($llvm_config --version 2>/dev/null || echo none)"
-if [ -f "$dir/ok" ] && [ "$(cat "$dir/ok")" = "$stamp" ] && [ -f "$icd" ]; then
+built="mesa $mesa_ver llvm $($llvm_config --version 2>/dev/null || echo none)"
+proof="$built vkclr $(sha256sum <"$vkclr" | cut -d' ' -f1)"
+# prove: runs vkclr's selftest on the built driver, stamps DIR/ok and prints the ICD file's path.
+prove() {
+	echo "lavapipe: proving the driver: $vkclr selftest --variant cpu on it (log: $dir/selftest.log)" >&2
+	if ! VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd" "$vkclr" selftest --variant cpu >"$dir/selftest.log" 2>&1; then
+		tail -n 20 "$dir/selftest.log" >&2
+		echo "lavapipe: vkclr's selftest failed on Mesa $mesa_ver (log: $dir/selftest.log): not used; the system's driver stays in use" >&2
+		exit 1
+	fi
+	tail -n 1 "$dir/selftest.log" >&2
+	echo "$proof" >"$dir/ok"
+	echo "lavapipe: Mesa $mesa_ver's lavapipe is ready: $icd" >&2
+	echo "$icd"
+	exit 0
+}
+if [ -f "$dir/ok" ] && [ "$(cat "$dir/ok")" = "$proof" ] && [ -f "$icd" ]; then
+	echo "$icd"
 	exit 0
 fi
 rm -f "$dir/ok"
+if [ -f "$dir/built" ] && [ "$(cat "$dir/built")" = "$built" ] && [ -f "$icd" ]; then
+	prove
+fi
+rm -f "$dir/built"
 [ "$(uname -m)" = x86_64 ] || { echo "lavapipe: built for x86_64 only (this is $(uname -m)); the system's Mesa stays in use" >&2; exit 1; }
 [ -x "$llvm_config" ] || { echo "lavapipe: $llvm_config missing: run tools/deps.sh lavapipe (as root) first" >&2; exit 1; }
 
@@ -86,13 +109,5 @@ ninja -C "$dir/build" install >"$dir/build.log" 2>&1 || {
 }
 [ -f "$icd" ] || { echo "lavapipe: the build left no $icd" >&2; exit 1; }
 rm -rf "$dir/build" "$dir/src"
-
-echo "lavapipe: proving the new driver: $vkclr selftest --variant cpu on it (log: $dir/selftest.log)" >&2
-if ! VK_DRIVER_FILES="$icd" VK_ICD_FILENAMES="$icd" "$vkclr" selftest --variant cpu >"$dir/selftest.log" 2>&1; then
-	tail -n 20 "$dir/selftest.log" >&2
-	echo "lavapipe: vkclr's selftest failed on Mesa $mesa_ver (log: $dir/selftest.log): not used; the system's driver stays in use" >&2
-	exit 1
-fi
-tail -n 1 "$dir/selftest.log" >&2
-echo "$stamp" >"$dir/ok"
-echo "lavapipe: Mesa $mesa_ver's lavapipe is ready: $icd" >&2
+echo "$built" >"$dir/built"
+prove

@@ -47,9 +47,8 @@ fi
 if ! "$here/../deps.sh" lavapipe >&2; then
 	system "the build dependencies are missing (above)"
 fi
-if ! "$here/build.sh" "$vkclr" "$dir"; then
-	system "the build of Mesa 25.0.7's lavapipe did not succeed (above)"
+if ! icd=$("$here/build.sh" "$vkclr" "$dir") || [ -z "$icd" ]; then
+	system "the build of Mesa 25.0.7's lavapipe, or its proof, did not succeed (above)"
 fi
-icd=$(cd "$dir" && pwd)/inst/share/vulkan/icd.d/lvp_icd.x86_64.json
 echo "VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd" >"$dir/env"
 echo "lavapipe: Mesa 25.0.7's lavapipe built here, on LLVM 19 ($dir; LAVAPIPE=system for the system's)" >&2

@@ -13,7 +13,8 @@ import (
 )
 
 // tree copies choose.sh into a temporary tools/lavapipe beside stand-ins: deps.sh exits with
-// depsRC; build.sh exits with buildRC and, on success, leaves the ICD file where build.sh puts it;
+// depsRC; build.sh exits with buildRC and, on success, leaves the ICD file where build.sh puts it
+// and prints its path, as build.sh does;
 // vkclr prints `devices --json` with the given device types.
 func tree(t *testing.T, types []string, depsRC, buildRC string) (choose, vkclr, dir string) {
 	t.Helper()
@@ -37,6 +38,7 @@ func tree(t *testing.T, types []string, depsRC, buildRC string) (choose, vkclr, 
 	write(filepath.Join(lp, "build.sh"), `#!/bin/sh
 [ "`+buildRC+`" = 0 ] || exit `+buildRC+`
 mkdir -p "$2/inst/share/vulkan/icd.d" && : >"$2/inst/share/vulkan/icd.d/lvp_icd.x86_64.json"
+echo "$(cd "$2" && pwd)/inst/share/vulkan/icd.d/lvp_icd.x86_64.json"
 `)
 	var js []string
 	for _, ty := range types {
