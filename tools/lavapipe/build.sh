@@ -5,7 +5,8 @@
 #
 # Why: Debian 12 ships Mesa 22.3.6 on LLVM 15. On an AVX-512 Xeon, Mesa 25.0.7 on LLVM 19 (the
 # libllvm19 Debian 12 itself carries, 1:19.1.7-3~deb12u1) runs vkclr's training steps about 1.15-1.3x faster
-# (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's LLVM 19"). Mesa 25.0.7 is Debian 13's own
+# (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's LLVM 19"), and with its fma() kept fused (the one
+# change vkclr makes to Mesa, below) another 1.14-1.24x (BENCHMARKS.md, "fused multiply-adds"). Mesa 25.0.7 is Debian 13's own
 # Mesa, and bookworm-backports builds the same release for Debian 12, so the sources are Debian's:
 # the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports (Mesa 25 needs a
 # newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only lavapipe is built
@@ -35,7 +36,7 @@ llvm_config=/usr/lib/llvm-19/bin/llvm-config
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 icd=$dir/inst/share/vulkan/icd.d/lvp_icd.x86_64.json
-built="mesa $mesa_ver llvm $($llvm_config --version 2>/dev/null || echo none)"
+built="mesa $mesa_ver+fma llvm $($llvm_config --version 2>/dev/null || echo none)"
 proof="$built vkclr $(sha256sum <"$vkclr" | cut -d' ' -f1)"
 # prove: runs vkclr's selftest on the built driver, stamps DIR/ok and prints the ICD file's path.
 prove() {
@@ -88,6 +89,20 @@ rm -rf "$dir/meson" "$dir/src" "$dir/build" "$dir/inst"
 dpkg-deb -x "$dir/$meson_deb" "$dir/meson"
 mkdir -p "$dir/src"
 tar -xJf "$dir/mesa_$mesa_ver.orig.tar.xz" -C "$dir/src" --strip-components=1
+# vkclr's one change to Mesa: GLSL's fma() stays one fused multiply-add. llvmpipe's NIR options lower
+# every 32-bit ffma to a multiply and an add (lower_ffma32), so its code has no vfmadd and each of
+# vkclr's multiply-adds costs two instructions. With the option off, an ffma reaches gallivm as
+# llvm.fmuladd, which LLVM emits as one FMA instruction where the CPU has FMA (every AVX-512 CPU, and
+# AVX2 ones since Haswell and Zen) and as a multiply and an add where it does not. Both are what
+# GLSL.std.450's Fma allows (it need not round like a * b + c), real GPUs fuse it too, and only vkclr's
+# explicit fma() calls change: a * b + c written out is not fused. Measured (BENCHMARKS.md, "fused
+# multiply-adds"): lavapipe's peak 91 -> 167 GFLOP/s, make bench's steps 1.14-1.22x.
+screen=$dir/src/src/gallium/drivers/llvmpipe/lp_screen.c
+grep -q '^   \.lower_ffma32 = true,$' "$screen" || {
+	echo "lavapipe: $screen has no 'lower_ffma32 = true' line to change: the patch does not apply to this Mesa" >&2
+	exit 1
+}
+sed -i 's|^   \.lower_ffma32 = true,$|   .lower_ffma32 = false, /* vkclr: fma() stays fused (tools/lavapipe/build.sh) */|' "$screen"
 # Meson and Mesa's generators run on Debian's Python, where python3-mako lives (not a pyenv or venv first on PATH).
 export PATH="/usr/bin:$PATH" PYTHONPATH="$dir/meson/usr/lib/python3/dist-packages"
 printf "[binaries]\nllvm-config = '%s'\n" "$llvm_config" >"$dir/native.ini"

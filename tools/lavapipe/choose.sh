@@ -51,4 +51,4 @@ if ! icd=$("$here/build.sh" "$vkclr" "$dir") || [ -z "$icd" ]; then
 	system "the build of Mesa 25.0.7's lavapipe, or its proof, did not succeed (above)"
 fi
 echo "VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd" >"$dir/env"
-echo "lavapipe: Mesa 25.0.7's lavapipe built here, on LLVM 19 ($dir; LAVAPIPE=system for the system's)" >&2
+echo "lavapipe: Mesa 25.0.7's lavapipe built here, on LLVM 19, fma() fused ($dir; LAVAPIPE=system for the system's)" >&2
