@@ -70,7 +70,7 @@ parity: deps
 
 # The Vulkan driver demo and bench run vkclr on. On a machine without a GPU whose CPU has AVX-512,
 # Mesa 25.0.7's lavapipe built here on Debian 12's LLVM 19, with GLSL's fma() kept fused (once: 5-11
-# minutes on 2 cores with its proof by vkclr selftest before use) runs the steps about 1.3-1.6x faster
+# minutes on 2 cores with its proof by vkclr selftest before use) runs the steps 1.46-1.58x faster
 # than Debian 12's Mesa 22.3.6 (BENCHMARKS.md).
 # tools/lavapipe/choose.sh has the rule and writes the loader variables to build/lavapipe/env
 # (empty: the system's drivers). LAVAPIPE=system keeps the system's; LAVAPIPE=build builds it on any CPU.

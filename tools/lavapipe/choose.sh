@@ -10,7 +10,7 @@
 #   a GPU (any device whose type is not cpu) the system's drivers: vkclr picks the GPU
 #   LAVAPIPE=build                           Mesa 25.0.7's lavapipe built here (tools/lavapipe/build.sh)
 #   LAVAPIPE=auto (the default), a CPU with AVX-512
-#                                            the same: measured about 1.15-1.3x on such a CPU (BENCHMARKS.md)
+#                                            the same: measured 1.46-1.58x on such a CPU (BENCHMARKS.md)
 #   otherwise                                the system's drivers (not measured faster there)
 # Building needs the build dependencies (tools/deps.sh lavapipe, which installs them as root) and
 # 10-11 minutes once on 2 cores, its selftest included; when it cannot happen or vkclr's selftest fails on the new driver, the
