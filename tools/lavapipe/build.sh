@@ -6,12 +6,12 @@
 # Why: Debian 12 ships Mesa 22.3.6 on LLVM 15. On an AVX-512 Xeon, Mesa 25.0.7 on LLVM 19 (the
 # libllvm19 Debian 12 itself carries, 1:19.1.7-3~deb12u1) runs vkclr's training steps about 1.15-1.3x faster
 # (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's LLVM 19"), and with its fma() kept fused (the one
-# change vkclr makes to Mesa, below) another 1.14-1.24x (BENCHMARKS.md, "fused multiply-adds"). Mesa 25.0.7 is Debian 13's own
-# Mesa, and bookworm-backports builds the same release for Debian 12, so the sources are Debian's:
-# the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports (Mesa 25 needs a
-# newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only lavapipe is built
-# (no OpenGL, no other driver, the X11 window system for vkclr view): about 800 compile steps, 4-6
-# minutes on 2 cores. Nothing is installed into the system: the driver, its ICD file and the build
+# change vkclr makes to Mesa, below) another 1.12-1.24x (BENCHMARKS.md, "fused multiply-adds"). Mesa
+# 25.0.7 is Debian 13's own Mesa, and bookworm-backports builds the same release for Debian 12, so the
+# sources are Debian's: the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports
+# (Mesa 25 needs a newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only
+# lavapipe is built (no OpenGL, no other driver, the X11 window system for vkclr view): about 800
+# compile steps, 3-6 minutes on 2 cores. Nothing is installed into the system: the driver, its ICD file and the build
 # live under DIR, and tools/lavapipe/choose.sh points the Vulkan loader at it for make demo and bench.
 #
 # The driver is then proven before anything uses it: `vkclr selftest --variant cpu` (every kernel
@@ -96,7 +96,7 @@ tar -xJf "$dir/mesa_$mesa_ver.orig.tar.xz" -C "$dir/src" --strip-components=1
 # AVX2 ones since Haswell and Zen) and as a multiply and an add where it does not. Both are what
 # GLSL.std.450's Fma allows (it need not round like a * b + c), real GPUs fuse it too, and only vkclr's
 # explicit fma() calls change: a * b + c written out is not fused. Measured (BENCHMARKS.md, "fused
-# multiply-adds"): lavapipe's peak 91 -> 167 GFLOP/s, make bench's steps 1.14-1.22x.
+# multiply-adds"): lavapipe's peak 91 -> 167 GFLOP/s, the training steps 1.12-1.24x.
 screen=$dir/src/src/gallium/drivers/llvmpipe/lp_screen.c
 grep -q '^   \.lower_ffma32 = true,$' "$screen" || {
 	echo "lavapipe: $screen has no 'lower_ffma32 = true' line to change: the patch does not apply to this Mesa" >&2

@@ -13,7 +13,7 @@
 #                                            the same: measured 1.46-1.58x on such a CPU (BENCHMARKS.md)
 #   otherwise                                the system's drivers (not measured faster there)
 # Building needs the build dependencies (tools/deps.sh lavapipe, which installs them as root) and
-# 10-11 minutes once on 2 cores, its selftest included; when it cannot happen or vkclr's selftest fails on the new driver, the
+# 5-11 minutes once on 2 cores, its selftest included; when it cannot happen or vkclr's selftest fails on the new driver, the
 # system's drivers are used and the reason is printed: the demo never stops for it.
 set -eu
 vkclr=${1:?usage: choose.sh VKCLR [DIR]}
