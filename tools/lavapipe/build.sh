@@ -11,8 +11,9 @@
 # sources are Debian's: the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports
 # (Mesa 25 needs a newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only
 # lavapipe is built (no OpenGL, no other driver, the X11 window system for vkclr view): about 800
-# compile steps, 3-6 minutes on 2 cores. Nothing is installed into the system: the driver, its ICD file and the build
-# live under DIR, and tools/lavapipe/choose.sh points the Vulkan loader at it for make demo and bench.
+# compile steps, 3-6 minutes on 2 cores. Nothing is installed into the system: the driver, its ICD
+# file and the build live under DIR, and tools/lavapipe/choose.sh points the Vulkan loader at it for
+# make demo and bench.
 #
 # The driver is then proven before anything uses it: `vkclr selftest --variant cpu` (every kernel
 # vkclr runs on a CPU device, against its CPU reference) must pass on it. The proof is of this driver
@@ -116,7 +117,7 @@ printf "[binaries]\nllvm-config = '%s'\n" "$llvm_config" >"$dir/native.ini"
 	echo "lavapipe: meson setup failed (log: $dir/setup.log); a missing build dependency? run tools/deps.sh lavapipe" >&2
 	exit 1
 }
-echo "lavapipe: compiling Mesa $mesa_ver's lavapipe (4-6 minutes on 2 cores; log: $dir/build.log)" >&2
+echo "lavapipe: compiling Mesa $mesa_ver's lavapipe (3-6 minutes on 2 cores; log: $dir/build.log)" >&2
 ninja -C "$dir/build" install >"$dir/build.log" 2>&1 || {
 	tail -n 20 "$dir/build.log" >&2
 	echo "lavapipe: the build failed (log: $dir/build.log)" >&2
