@@ -31,7 +31,9 @@ lint: deps
 	@echo "spirv-val: $$(ls shaders/spv/*.spv | wc -l) modules valid"
 
 # gofmt, go vet, SPIR-V validation, then every test with the validation layer on
-# (synchronization validation included: vk turns it on with the layer).
+# (synchronization validation included: vk turns it on with the layer) and cgo's
+# full pointer checks (cgocheck2: no Go pointer may be stored in C memory, which
+# the binding's struct helpers do; vk makes those calls from C, vk/ccall.h).
 test: deps
 	@tools/deps.sh viewer mpi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -39,7 +41,7 @@ test: deps
 	$(GO) vet -tags viewer ./cmd/vkclr
 	$(GO) vet -tags mpi ./train/mpi ./cmd/vkclr
 	@$(MAKE) --no-print-directory lint
-	VKCLR_VALIDATE=1 $(GO) test -count=1 -timeout 15m ./...
+	GOEXPERIMENT=cgocheck2 VKCLR_VALIDATE=1 $(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz
 
 # bin/vkclr-view: vkclr with `vkclr view` (glfw, X11), apart from the headless bin/vkclr.

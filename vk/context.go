@@ -12,6 +12,7 @@ package vk
 #cgo LDFLAGS: -ldl
 #include <stdlib.h>
 #include "cvk.h"
+#include "ccall.h"
 */
 import "C"
 
@@ -274,6 +275,7 @@ type Context struct {
 	queue    vk.Queue
 	qfam     uint32
 	cmdPool  vk.CommandPool
+	fns      C.vkclr_fns // the calls made from C (ccall.h)
 	memProps vk.PhysicalDeviceMemoryProperties
 	alloc    *allocator
 	cache    vk.PipelineCache
@@ -339,6 +341,9 @@ func Open(opt Options) (*Context, error) {
 		return nil, err
 	}
 	c.dev = vk.Device(unsafe.Pointer(cdev))
+	if name := C.vkclr_fns_load(in.h, cdev, &c.fns); name != nil {
+		return nil, fmt.Errorf("vk: device %q gives no %s; update its driver", c.Caps.Name, C.GoString(name))
+	}
 	var q vk.Queue
 	vk.GetDeviceQueue(c.dev, c.qfam, 0, &q)
 	c.queue = q
@@ -369,6 +374,9 @@ func Open(opt Options) (*Context, error) {
 	ok = true
 	return c, nil
 }
+
+// cdev is the device handle as cgo sees it.
+func (c *Context) cdev() C.VkDevice { return C.VkDevice(unsafe.Pointer(c.dev)) }
 
 // Validating reports whether the validation layer is on.
 func (c *Context) Validating() bool { return c.validate }

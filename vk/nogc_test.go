@@ -7,9 +7,12 @@ import (
 )
 
 // TestBindingCopiesSurviveGC builds pipelines and command sequences while
-// another goroutine keeps the collector busy: the binding's C copies of
-// struct slices must not be freed while the driver reads them (see nogc.go).
-// Without withoutGC this crashed or miscomputed within a few hundred builds.
+// another goroutine keeps the collector busy: no struct the driver reads may
+// be freed under it (see ccall.h). With the binding's struct-slice calls this
+// crashed or miscomputed within a few hundred builds; holding the collector
+// off around them (SetGCPercent(-1)) still failed about once in hundreds of
+// runs, when a cycle had started just before the hold, as CI saw with a
+// garbage sType in vkQueueSubmit.
 func TestBindingCopiesSurviveGC(t *testing.T) {
 	c := open(t)
 	defer debug.SetGCPercent(debug.SetGCPercent(5))

@@ -1,5 +1,8 @@
 package vk
 
+// #include "ccall.h"
+import "C"
+
 import (
 	"encoding/binary"
 	"fmt"
@@ -90,7 +93,7 @@ func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 	}
 	p = &Pipeline{Name: spec.Name, Spec: append([]uint32(nil), spec.Spec...), bindings: spec.Bindings, push: spec.PushSize, spirv: spec.SPIRV}
 	var err error
-	withoutGC(func() { err = c.createLayouts(p) })
+	err = c.createLayouts(p)
 	if err != nil {
 		p.destroy(c)
 		return nil, fmt.Errorf("pipeline %s: %w", spec.Name, err)
@@ -102,38 +105,20 @@ func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 }
 
 func (c *Context) createLayouts(p *Pipeline) error {
-	lb := make([]vk.DescriptorSetLayoutBinding, len(p.bindings))
+	types := make([]C.uint32_t, len(p.bindings)+1) // +1: never empty, so &types[0] is valid
 	for i, k := range p.bindings {
-		lb[i] = vk.DescriptorSetLayoutBinding{
-			Binding:         uint32(i),
-			DescriptorType:  k.descriptorType(),
-			DescriptorCount: 1,
-			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
-		}
+		types[i] = C.uint32_t(k.descriptorType())
 	}
-	var dsl vk.DescriptorSetLayout
-	if err := check("vkCreateDescriptorSetLayout", vk.CreateDescriptorSetLayout(c.dev, &vk.DescriptorSetLayoutCreateInfo{
-		SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
-		BindingCount: uint32(len(lb)),
-		PBindings:    lb,
-	}, nil, &dsl)); err != nil {
+	var dsl C.VkDescriptorSetLayout
+	if err := check("vkCreateDescriptorSetLayout", vk.Result(C.vkclr_set_layout(&c.fns, c.cdev(), C.uint32_t(len(p.bindings)), &types[0], &dsl))); err != nil {
 		return err
 	}
-	p.dsl = dsl
-	li := vk.PipelineLayoutCreateInfo{
-		SType:          vk.StructureTypePipelineLayoutCreateInfo,
-		SetLayoutCount: 1,
-		PSetLayouts:    []vk.DescriptorSetLayout{dsl},
-	}
-	if p.push > 0 {
-		li.PushConstantRangeCount = 1
-		li.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: p.push}}
-	}
-	var layout vk.PipelineLayout
-	if err := check("vkCreatePipelineLayout", vk.CreatePipelineLayout(c.dev, &li, nil, &layout)); err != nil {
+	p.dsl = vk.DescriptorSetLayout(unsafe.Pointer(dsl))
+	var layout C.VkPipelineLayout
+	if err := check("vkCreatePipelineLayout", vk.Result(C.vkclr_pipeline_layout(&c.fns, c.cdev(), dsl, C.uint32_t(p.push), &layout))); err != nil {
 		return err
 	}
-	p.layout = layout
+	p.layout = vk.PipelineLayout(unsafe.Pointer(layout))
 	return nil
 }
 
@@ -146,7 +131,7 @@ func (c *Context) Compile(p *Pipeline) error {
 	if p.h != vk.NullPipeline || p.err != nil {
 		return p.err
 	}
-	withoutGC(func() { p.err = c.compile(p) })
+	p.err = c.compile(p)
 	if p.err != nil {
 		p.err = fmt.Errorf("pipeline %s: %w", p.Name, p.err)
 	}
@@ -161,47 +146,24 @@ func (p *Pipeline) Compiled() bool {
 }
 
 func (c *Context) compile(p *Pipeline) error {
-	code := unsafe.Slice((*uint32)(unsafe.Pointer(&p.spirv[0])), len(p.spirv)/4)
-	var mod vk.ShaderModule
-	if err := check("vkCreateShaderModule", vk.CreateShaderModule(c.dev, &vk.ShaderModuleCreateInfo{
-		SType:    vk.StructureTypeShaderModuleCreateInfo,
-		CodeSize: uint(len(p.spirv)),
-		PCode:    code,
-	}, nil, &mod)); err != nil {
+	var cmod C.VkShaderModule
+	if err := check("vkCreateShaderModule", vk.Result(C.vkclr_shader_module(&c.fns, c.cdev(), C.size_t(len(p.spirv)),
+		(*C.uint32_t)(unsafe.Pointer(&p.spirv[0])), &cmod))); err != nil {
 		return err
 	}
+	mod := vk.ShaderModule(unsafe.Pointer(cmod))
 	defer vk.DestroyShaderModule(c.dev, mod, nil)
-	stage := vk.PipelineShaderStageCreateInfo{
-		SType:  vk.StructureTypePipelineShaderStageCreateInfo,
-		Stage:  vk.ShaderStageComputeBit,
-		Module: mod,
-		PName:  "main\x00",
+	spec := make([]C.uint32_t, len(p.Spec)+1) // +1: never empty, so &spec[0] is valid
+	for i, v := range p.Spec {
+		spec[i] = C.uint32_t(v)
 	}
-	var specData []uint32
-	if len(p.Spec) > 0 {
-		entries := make([]vk.SpecializationMapEntry, len(p.Spec))
-		specData = append(specData, p.Spec...)
-		for i := range p.Spec {
-			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
-		}
-		stage.PSpecializationInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(len(entries)),
-			PMapEntries:   entries,
-			DataSize:      uint(4 * len(specData)),
-			PData:         unsafe.Pointer(&specData[0]),
-		}}
-	}
-	pipes := make([]vk.Pipeline, 1)
-	r := vk.CreateComputePipelines(c.dev, c.cache, 1, []vk.ComputePipelineCreateInfo{{
-		SType:  vk.StructureTypeComputePipelineCreateInfo,
-		Stage:  stage,
-		Layout: p.layout,
-	}}, nil, pipes)
-	_ = specData[:0] // keep the specialization data alive across the call
-	if err := check("vkCreateComputePipelines", r); err != nil {
+	var h C.VkPipeline
+	if err := check("vkCreateComputePipelines", vk.Result(C.vkclr_compute_pipeline(&c.fns, c.cdev(),
+		C.VkPipelineCache(unsafe.Pointer(c.cache)), cmod,
+		C.VkPipelineLayout(unsafe.Pointer(p.layout)), C.uint32_t(len(p.Spec)), &spec[0], &h))); err != nil {
 		return err
 	}
-	p.h = pipes[0]
+	p.h = vk.Pipeline(unsafe.Pointer(h))
 	return nil
 }
 
@@ -265,14 +227,9 @@ func (c *Context) openPipelineCache() {
 	if err != nil || len(data) == 0 {
 		return
 	}
-	var pc vk.PipelineCache
-	r := vk.CreatePipelineCache(c.dev, &vk.PipelineCacheCreateInfo{
-		SType:           vk.StructureTypePipelineCacheCreateInfo,
-		InitialDataSize: uint(len(data)),
-		PInitialData:    unsafe.Pointer(&data[0]),
-	}, nil, &pc)
-	if r == vk.Success {
-		c.cache = pc
+	var pc C.VkPipelineCache
+	if C.vkclr_pipeline_cache(&c.fns, c.cdev(), C.size_t(len(data)), unsafe.Pointer(&data[0]), &pc) == C.VK_SUCCESS {
+		c.cache = vk.PipelineCache(unsafe.Pointer(pc))
 	}
 }
 
@@ -280,13 +237,11 @@ func (c *Context) createPipelineCacheIfNone() error {
 	if c.cache != vk.NullPipelineCache {
 		return nil
 	}
-	var pc vk.PipelineCache
-	if err := check("vkCreatePipelineCache", vk.CreatePipelineCache(c.dev, &vk.PipelineCacheCreateInfo{
-		SType: vk.StructureTypePipelineCacheCreateInfo,
-	}, nil, &pc)); err != nil {
+	var pc C.VkPipelineCache
+	if err := check("vkCreatePipelineCache", vk.Result(C.vkclr_pipeline_cache(&c.fns, c.cdev(), 0, nil, &pc))); err != nil {
 		return err
 	}
-	c.cache = pc
+	c.cache = vk.PipelineCache(unsafe.Pointer(pc))
 	return nil
 }
 

@@ -1,5 +1,8 @@
 package vk
 
+// #include "ccall.h"
+import "C"
+
 import (
 	"fmt"
 	"time"
@@ -156,9 +159,7 @@ func (s *Seq) Submit() error {
 		return fmt.Errorf("vk: Seq submitted while still running; Wait first")
 	}
 	if !s.built {
-		var err error
-		withoutGC(func() { err = s.build() })
-		if err != nil {
+		if err := s.build(); err != nil {
 			return err
 		}
 	}
@@ -166,14 +167,7 @@ func (s *Seq) Submit() error {
 		return c.markLost(err)
 	}
 	c.queueMu.Lock()
-	var r vk.Result
-	withoutGC(func() {
-		r = vk.QueueSubmit(c.queue, 1, []vk.SubmitInfo{{
-			SType:              vk.StructureTypeSubmitInfo,
-			CommandBufferCount: 1,
-			PCommandBuffers:    []vk.CommandBuffer{s.cb},
-		}}, s.fence)
-	})
+	r := vk.Result(C.vkclr_submit(&c.fns, C.VkQueue(unsafe.Pointer(c.queue)), C.VkCommandBuffer(unsafe.Pointer(s.cb)), C.VkFence(unsafe.Pointer(s.fence))))
 	c.queueMu.Unlock()
 	if err := check("vkQueueSubmit", r); err != nil {
 		return c.markLost(err)
@@ -327,58 +321,41 @@ func (s *Seq) build() error {
 	}
 	sets := make([]vk.DescriptorSet, 0, nsets)
 	if nsets > 0 {
-		var sizes []vk.DescriptorPoolSize
-		if nstorage > 0 {
-			sizes = append(sizes, vk.DescriptorPoolSize{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: nstorage})
-		}
-		if ntexel > 0 {
-			sizes = append(sizes, vk.DescriptorPoolSize{Type: vk.DescriptorTypeUniformTexelBuffer, DescriptorCount: ntexel})
-		}
-		var pool vk.DescriptorPool
-		if err := check("vkCreateDescriptorPool", vk.CreateDescriptorPool(c.dev, &vk.DescriptorPoolCreateInfo{
-			SType:         vk.StructureTypeDescriptorPoolCreateInfo,
-			MaxSets:       nsets,
-			PoolSizeCount: uint32(len(sizes)),
-			PPoolSizes:    sizes,
-		}, nil, &pool)); err != nil {
+		var pool C.VkDescriptorPool
+		if err := check("vkCreateDescriptorPool", vk.Result(C.vkclr_descriptor_pool(&c.fns, c.cdev(), C.uint32_t(nsets), C.uint32_t(nstorage), C.uint32_t(ntexel), &pool))); err != nil {
 			return err
 		}
-		s.pool = pool
+		s.pool = vk.DescriptorPool(unsafe.Pointer(pool))
 		for _, m := range s.cmds {
 			if m.kind != cmdDispatch {
 				continue
 			}
-			var set vk.DescriptorSet
-			if err := check("vkAllocateDescriptorSets", vk.AllocateDescriptorSets(c.dev, &vk.DescriptorSetAllocateInfo{
-				SType:              vk.StructureTypeDescriptorSetAllocateInfo,
-				DescriptorPool:     s.pool,
-				DescriptorSetCount: 1,
-				PSetLayouts:        []vk.DescriptorSetLayout{m.pipe.dsl},
-			}, &set)); err != nil {
+			var cset C.VkDescriptorSet
+			if err := check("vkAllocateDescriptorSets", vk.Result(C.vkclr_alloc_set(&c.fns, c.cdev(), pool, C.VkDescriptorSetLayout(unsafe.Pointer(m.pipe.dsl)), &cset))); err != nil {
 				return err
 			}
-			writes := make([]vk.WriteDescriptorSet, len(m.binds))
+			set := vk.DescriptorSet(unsafe.Pointer(cset))
+			n := len(m.binds) // the arrays get one more, so &x[0] is valid when n is 0
+			types := make([]C.uint32_t, n+1)
+			bufs := make([]C.VkBuffer, n+1)
+			offs := make([]C.uint64_t, n+1)
+			ranges := make([]C.uint64_t, n+1)
+			views := make([]C.VkBufferView, n+1)
 			for i, b := range m.binds {
 				k := m.pipe.bindings[i]
-				w := vk.WriteDescriptorSet{
-					SType:           vk.StructureTypeWriteDescriptorSet,
-					DstSet:          set,
-					DstBinding:      uint32(i),
-					DescriptorCount: 1,
-					DescriptorType:  k.descriptorType(),
-				}
+				types[i] = C.uint32_t(k.descriptorType())
 				if k == Storage {
-					w.PBufferInfo = []vk.DescriptorBufferInfo{{Buffer: b.Buf.h, Offset: vk.DeviceSize(b.Off), Range: vk.DeviceSize(b.Size)}}
+					bufs[i] = C.VkBuffer(unsafe.Pointer(b.Buf.h))
+					offs[i], ranges[i] = C.uint64_t(b.Off), C.uint64_t(b.Size)
 				} else {
 					v, err := b.Buf.view(b.Off, b.Size, k)
 					if err != nil {
 						return err
 					}
-					w.PTexelBufferView = []vk.BufferView{v}
+					views[i] = C.VkBufferView(unsafe.Pointer(v))
 				}
-				writes[i] = w
 			}
-			vk.UpdateDescriptorSets(c.dev, uint32(len(writes)), writes, 0, nil)
+			C.vkclr_write_set(&c.fns, c.cdev(), cset, C.uint32_t(n), &types[0], &bufs[0], &offs[0], &ranges[0], &views[0])
 			sets = append(sets, set)
 		}
 	}
@@ -396,23 +373,21 @@ func (s *Seq) build() error {
 	}
 
 	cb := s.cb
-	if err := check("vkBeginCommandBuffer", vk.BeginCommandBuffer(cb, &vk.CommandBufferBeginInfo{
-		SType: vk.StructureTypeCommandBufferBeginInfo,
-	})); err != nil {
+	ccb := C.VkCommandBuffer(unsafe.Pointer(cb))
+	if err := check("vkBeginCommandBuffer", vk.Result(C.vkclr_begin(&c.fns, ccb))); err != nil {
 		return err
 	}
 	if s.timed {
 		vk.CmdResetQueryPool(cb, s.query, 0, s.nquery)
 		vk.CmdWriteTimestamp(cb, vk.PipelineStageBottomOfPipeBit, s.query, 0)
 	}
-	const stages = vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit | vk.PipelineStageTransferBit)
-	const access = vk.AccessFlags(vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit)
-	barrier := []vk.MemoryBarrier{{SType: vk.StructureTypeMemoryBarrier, SrcAccessMask: access, DstAccessMask: access}}
+	const stages = C.uint32_t(vk.PipelineStageComputeShaderBit | vk.PipelineStageTransferBit)
+	const access = C.uint32_t(vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit)
 	si := 0
 	var bound *Pipeline
 	for qi, m := range s.cmds {
 		if m.barrier {
-			vk.CmdPipelineBarrier(cb, stages, stages, 0, 1, barrier, 0, nil, 0, nil)
+			C.vkclr_barrier(&c.fns, ccb, stages, stages, access, access)
 		}
 		switch m.kind {
 		case cmdDispatch:
@@ -427,7 +402,7 @@ func (s *Seq) build() error {
 			}
 			vk.CmdDispatch(cb, m.groups[0], m.groups[1], m.groups[2])
 		case cmdCopy:
-			vk.CmdCopyBuffer(cb, m.src.Buf.h, m.dst.Buf.h, 1, []vk.BufferCopy{{SrcOffset: vk.DeviceSize(m.src.Off), DstOffset: vk.DeviceSize(m.dst.Off), Size: vk.DeviceSize(m.src.Size)}})
+			C.vkclr_copy(&c.fns, ccb, C.VkBuffer(unsafe.Pointer(m.src.Buf.h)), C.VkBuffer(unsafe.Pointer(m.dst.Buf.h)), C.uint64_t(m.src.Off), C.uint64_t(m.dst.Off), C.uint64_t(m.src.Size))
 		case cmdFill:
 			vk.CmdFillBuffer(cb, m.dst.Buf.h, vk.DeviceSize(m.dst.Off), vk.DeviceSize(m.dst.Size), m.value)
 		}
@@ -436,8 +411,7 @@ func (s *Seq) build() error {
 		}
 	}
 	// Make the device's writes visible to the host after the fence.
-	vk.CmdPipelineBarrier(cb, stages, vk.PipelineStageFlags(vk.PipelineStageHostBit), 0, 1,
-		[]vk.MemoryBarrier{{SType: vk.StructureTypeMemoryBarrier, SrcAccessMask: access, DstAccessMask: vk.AccessFlags(vk.AccessHostReadBit)}}, 0, nil, 0, nil)
+	C.vkclr_barrier(&c.fns, ccb, stages, C.uint32_t(vk.PipelineStageHostBit), access, C.uint32_t(vk.AccessHostReadBit))
 	return check("vkEndCommandBuffer", vk.EndCommandBuffer(cb))
 }
 
