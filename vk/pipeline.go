@@ -92,9 +92,7 @@ func (c *Context) Pipeline(spec PipelineSpec) (*Pipeline, error) {
 		return nil, fmt.Errorf("vk: pipeline %s: SPIR-V of %d bytes is not a module", spec.Name, len(spec.SPIRV))
 	}
 	p = &Pipeline{Name: spec.Name, Spec: append([]uint32(nil), spec.Spec...), bindings: spec.Bindings, push: spec.PushSize, spirv: spec.SPIRV}
-	var err error
-	err = c.createLayouts(p)
-	if err != nil {
+	if err := c.createLayouts(p); err != nil {
 		p.destroy(c)
 		return nil, fmt.Errorf("pipeline %s: %w", spec.Name, err)
 	}
