@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/vkclr/vkclr/model"
@@ -11,20 +12,25 @@ import (
 
 // StepBench is one `vkclr bench step` measurement.
 type StepBench struct {
-	Device        string    `json:"device"`
-	Arch          string    `json:"arch"`
-	Width         int       `json:"width"`
-	Batch         int       `json:"batch"`
-	ImagesPerStep int       `json:"images_per_step"`
-	StepMs        float64   `json:"step_ms"`        // median wall time of submit + wait
-	DeviceMs      float64   `json:"device_ms"`      // sum of the ops' device times in a timed step
-	Overhead      float64   `json:"overhead_ratio"` // StepMs / DeviceMs
-	ImagesPerSec  float64   `json:"images_per_s"`
-	PeakBytes     uint64    `json:"peak_device_bytes"`
-	Dispatches    int       `json:"commands"`
-	GFLOPPerStep  float64   `json:"gflop_per_step"`
-	Ops           []OpShare `json:"ops"`
-	Kernels       []OpShare `json:"kernels"` // the same device time by kernel (op = the kernel's name)
+	Device        string  `json:"device"`
+	Arch          string  `json:"arch"`
+	Width         int     `json:"width"`
+	Batch         int     `json:"batch"`
+	ImagesPerStep int     `json:"images_per_step"`
+	StepMs        float64 `json:"step_ms"` // median wall time of submit + wait
+	// CPUMs is the median CPU time (user + system, all threads) the process spent in a timed step. On
+	// a CPU driver such as lavapipe that is the step's work without the time a hypervisor steals from
+	// the VM (though not without what neighbours on shared caches and memory cost it): a second view
+	// when two builds are compared on a shared host.
+	CPUMs        float64   `json:"cpu_ms"`
+	DeviceMs     float64   `json:"device_ms"`      // sum of the ops' device times in a timed step
+	Overhead     float64   `json:"overhead_ratio"` // StepMs / DeviceMs
+	ImagesPerSec float64   `json:"images_per_s"`
+	PeakBytes    uint64    `json:"peak_device_bytes"`
+	Dispatches   int       `json:"commands"`
+	GFLOPPerStep float64   `json:"gflop_per_step"`
+	Ops          []OpShare `json:"ops"`
+	Kernels      []OpShare `json:"kernels"` // the same device time by kernel (op = the kernel's name)
 	// Commands is every command of the timed step in recorded order (op label, kernel, device time):
 	// which layer a kernel's time belongs to. Filled by BenchStep; `vkclr bench step --commands`
 	// prints it.
@@ -76,17 +82,19 @@ func BenchStep(s *Session, cfg Config, warmup, steps int) (*StepBench, error) {
 	t.setHyper(cfg.PeakLR() * 0.01)
 	plain := t.record(0, false)
 	defer plain.Close()
-	var wall []float64
+	var wall, cpu []float64
 	for i := 0; i < warmup+steps; i++ {
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		if err := plain.Run(); err != nil {
 			return nil, err
 		}
 		if i >= warmup {
 			wall = append(wall, float64(time.Since(t0).Nanoseconds())/1e6)
+			cpu = append(cpu, float64((processCPU()-c0).Nanoseconds())/1e6)
 		}
 	}
 	sort.Float64s(wall)
+	sort.Float64s(cpu)
 	timed := t.record(0, true)
 	defer timed.Close()
 	if err := timed.Run(); err != nil {
@@ -98,7 +106,7 @@ func BenchStep(s *Session, cfg Config, warmup, steps int) (*StepBench, error) {
 	}
 	_, peak := s.Ctx.MemoryInUse()
 	b := &StepBench{Device: s.Ctx.Caps.Name, Arch: cfg.Model.Arch, Width: cfg.Model.Width, Batch: cfg.BatchSize,
-		ImagesPerStep: 2 * cfg.BatchSize, StepMs: wall[len(wall)/2], PeakBytes: peak, Dispatches: plain.Len(),
+		ImagesPerStep: 2 * cfg.BatchSize, StepMs: wall[len(wall)/2], CPUMs: cpu[len(cpu)/2], PeakBytes: peak, Dispatches: plain.Len(),
 		GFLOPPerStep: 3 * t.G.Flops() / 1e9}
 	b.ImagesPerSec = float64(b.ImagesPerStep) / (b.StepMs / 1e3)
 	if tm == nil {
@@ -112,6 +120,15 @@ func BenchStep(s *Session, cfg Config, warmup, steps int) (*StepBench, error) {
 	b.Kernels = shares(tm, func(x vk.Timing) string { return x.Kernel })
 	b.Overhead = b.StepMs / b.DeviceMs
 	return b, nil
+}
+
+// processCPU is the CPU time (user + system) the process has used so far, over all its threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // shares sums device time per key, largest first.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -22,6 +23,11 @@ func TestBenchStepTables(t *testing.T) {
 	b, err := BenchStep(s, cfg, 1, 1)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The process's CPU time in a step: some (lavapipe computes on the host's threads; a GPU's driver
+	// still records and waits), and no more than every CPU busy for the whole wall time.
+	if lim := b.StepMs*float64(runtime.NumCPU())*1.05 + 2; b.CPUMs <= 0 || b.CPUMs > lim {
+		t.Errorf("CPU time %.3f ms a step, want in (0, %.3f] (wall %.3f ms, %d CPUs)", b.CPUMs, lim, b.StepMs, runtime.NumCPU())
 	}
 	sum := func(os []OpShare) (ms float64, calls int) {
 		for i, o := range os {

@@ -71,6 +71,7 @@ func benchStep(args []string) error {
 	}
 	fmt.Printf("%s width %d, batch 2x%d on %s\n", b.Arch, b.Width, b.Batch, b.Device)
 	fmt.Printf("step %.1f ms (median of %d), %.1f images/s, %.1f GFLOP/step (%.1f GFLOP/s)\n", b.StepMs, *steps, b.ImagesPerSec, b.GFLOPPerStep, b.GFLOPPerStep/(b.StepMs/1e3))
+	fmt.Printf("process CPU time %.1f ms a step (median; user + system, all threads)\n", b.CPUMs)
 	fmt.Printf("device time %.1f ms in %d commands; step / device = %.3f; peak device memory %s\n\n", b.DeviceMs, b.Dispatches, b.Overhead, vk.FormatBytes(b.PeakBytes))
 	fmt.Printf("%-14s %10s %7s %6s\n", "op", "ms/step", "share", "calls")
 	for _, o := range b.Ops {
