@@ -5,7 +5,10 @@
 // soon as the binding's helper returns, so a garbage collection during the
 // call can free what the driver is reading (seen as vkQueueSubmit reading a
 // garbage sType, corrupted pipeline flags, and segfaults in
-// vkUpdateDescriptorSets). These calls build their structs on the C stack
+// vkUpdateDescriptorSets). Its helpers for vkCreateShaderModule and
+// vkCreatePipelineCache store a Go pointer (the code, the data) in C memory,
+// which cgo forbids (GOEXPERIMENT=cgocheck2 stops on it; make test runs
+// under it). These calls build their structs on the C stack
 // instead, from flat arrays of plain values, and call the driver through
 // function pointers loaded once per device. No Go memory they read holds a
 // Go pointer, so cgo's rules hold and the collector never matters.
