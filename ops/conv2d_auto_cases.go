@@ -12,7 +12,7 @@ func init() { registerCases(conv2dAutoCases) }
 
 // conv2dAutoShapes: 1x1 maps (one tap of a 3x3 or 5x5 filter meets the image; C and K multiples of
 // 4 and not), maps of 2 pixels and 2x2 (F(2x2) on the cpu variant), 3x3, 4x4 and 7x7 maps (F(4x4)),
-// and 16 channels (direct at 2x2; F(4x4) at 6x6 in every direction); batch 1 to 3.
+// and 16 channels (direct at 2x2; F(4x4) at 5x7 to 11x9 in every direction); batch 1 to 3.
 var conv2dAutoShapes = []ref.Conv2D{
 	{N: 3, H: 1, W: 1, C: 32, K: 36, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 2, H: 1, W: 1, C: 5, K: 7, R: 3, S: 3, Stride: 1, Pad: 1},
@@ -22,6 +22,11 @@ var conv2dAutoShapes = []ref.Conv2D{
 	{N: 2, H: 7, W: 7, C: 32, K: 32, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 2, H: 2, W: 2, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
 	{N: 2, H: 6, W: 6, C: 16, K: 20, R: 3, S: 3, Stride: 1, Pad: 1}, // F(4x4), backward data on 16x16 GEMM tiles
+	// 16 channels in and out at F(4x4) (width 16's first stage: the 16x16 GEMM tiles of one column):
+	// maps that end mid-tile, padding 0 (backward data then 2), batch 1.
+	{N: 3, H: 7, W: 5, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 2, H: 8, W: 6, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 0},
+	{N: 1, H: 9, W: 11, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
 	// A 2x2 map to 1x1 by stride 2 (direct, 4 of 9 taps meet the image), a 1x2 and a 2x1 map, batch
 	// 1, and 2x2 with 36 input channels.
 	{N: 3, H: 2, W: 2, C: 32, K: 44, R: 3, S: 3, Stride: 2, Pad: 1},
