@@ -79,7 +79,6 @@ func selftest(w io.Writer, args []string) error {
 	fmt.Fprintf(w, "device: %s (%s), %d rows x %d variant(s)\n", c.Caps.Name, c.Caps.Type, len(cases), len(variants))
 	// Fixed columns, so each row prints as soon as it has run.
 	const line = "%-20s %-40s %-7s %10s %10s %-5s %9s\n"
-	fmt.Fprintf(w, line, "op", "case", "variant", "max err", "norm err", "", "time")
 	passed, failed := 0, 0
 	t0 := time.Now()
 	for _, v := range variants {
@@ -91,6 +90,15 @@ func selftest(w io.Writer, args []string) error {
 		// kind of fault selftest is for.
 		if err := k.CompileAll(); err != nil {
 			return fmt.Errorf("%s variant: %w; this driver cannot build one of vkclr's kernels: report it with `vkclr devices`", v, err)
+		}
+		if v == variants[0] {
+			// How this driver rounds the kernels' multiply-adds: why its digits differ from another's.
+			fused, err := k.FMAFused()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "%s\n", ops.FMADescription(fused))
+			fmt.Fprintf(w, line, "op", "case", "variant", "max err", "norm err", "", "time")
 		}
 		for _, cs := range cases {
 			r := ops.Check(k, cs)

@@ -19,7 +19,7 @@ func TestSelftestCommand(t *testing.T) {
 		t.Fatalf("selftest: %v\n%s", err, out.String())
 	}
 	s := out.String()
-	if !strings.Contains(s, "add_relu") || !strings.Contains(s, " 0 failed") || strings.Contains(s, "FAIL") {
+	if !strings.Contains(s, "add_relu") || !strings.Contains(s, " 0 failed") || strings.Contains(s, "FAIL") || !strings.Contains(s, "\nfma() ") {
 		t.Fatalf("unexpected report:\n%s", s)
 	}
 	if code := run([]string{"selftest", "--op", "relu", "--variant", "both"}); code != 0 {

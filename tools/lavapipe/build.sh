@@ -16,10 +16,10 @@
 # make demo and bench.
 #
 # The driver is then proven before anything uses it: `vkclr selftest --variant cpu` (every kernel
-# vkclr runs on a CPU device, against its CPU reference) must pass on it. The proof is of this driver
-# with this VKCLR (DIR/ok holds both, the binary by its SHA-256), so a rebuilt vkclr with other
-# kernels is proven again (11.8 s with a warm pipeline cache) while the driver is not rebuilt
-# (DIR/built). On success the ICD file's path is the one line on standard output; all else goes to
+# vkclr runs on a CPU device, against its CPU reference) must pass on it, and say that fma() is
+# fused. The proof is of this driver with this VKCLR (DIR/ok holds both, the binary by its
+# SHA-256), so a rebuilt vkclr with other kernels is proven again (11.8 s with a warm pipeline
+# cache) while the driver is not rebuilt (DIR/built). On success the ICD file's path is the one line on standard output; all else goes to
 # standard error and DIR's logs.
 #
 # Build dependencies (Debian 12 packages, installed with tools/deps.sh lavapipe): LLVM 19's
@@ -48,6 +48,11 @@ prove() {
 		exit 1
 	fi
 	tail -n 1 "$dir/selftest.log" >&2
+	if ! grep -q '^fma() fused' "$dir/selftest.log"; then
+		grep '^fma()' "$dir/selftest.log" >&2
+		echo "lavapipe: Mesa $mesa_ver built without its fused fma() (log: $dir/selftest.log): not used; the system's driver stays in use" >&2
+		exit 1
+	fi
 	echo "$proof" >"$dir/ok"
 	echo "lavapipe: Mesa $mesa_ver's lavapipe is ready: $icd" >&2
 	echo "$icd"
