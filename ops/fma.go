@@ -9,13 +9,17 @@ import (
 
 // FMAFused reports whether GLSL's fma() rounds once on this device (a fused multiply-add, as GPUs do
 // and as the lavapipe tools/lavapipe/build.sh builds does) or twice (a multiply, then an add: Debian's
-// lavapipe, whose gallivm lowers ffma). It runs a 1x1x2 GEMM whose last step is fma(a, a, -(1+2^-11))
-// with a = 1+2^-12, where a*a = 1 + 2^-11 + 2^-24 exactly: fused keeps the 2^-24, unfused rounds a*a
-// to 1 + 2^-11 (a tie to even) and gives 0. Either is a correct fma(); any other result is a wrong
-// GEMM, reported as an error. The two round the kernels' sums differently, so a model's digits
-// differ between such drivers (each run to run bit-identical), and lavapipe's arithmetic peak nearly
-// doubles with the fused form (BENCHMARKS.md, "fused multiply-adds").
+// lavapipe, whose gallivm lowers ffma). It runs a 1x1x2 GEMM whose last step is fma(a, a,
+// -(1+2^-11)) with a = 1+2^-12, where a*a = 1 + 2^-11 + 2^-24 exactly: fused keeps the 2^-24, unfused
+// rounds a*a to 1 + 2^-11 (a tie to even) and gives 0. Either is a correct fma(); any other result
+// is a wrong GEMM, reported as an error. The two round the kernels' sums differently, so a model's
+// digits differ between such drivers (each run to run bit-identical), and lavapipe's arithmetic peak
+// nearly doubles with the fused form (BENCHMARKS.md, "fused multiply-adds"). k must be the cpu
+// variant: its GEMM calls fma(), the gpu variant's writes a * b + c, which a compiler may contract.
 func (k *Kernels) FMAFused() (bool, error) {
+	if k.Variant != "cpu" {
+		return false, fmt.Errorf("ops: FMAFused needs the cpu variant's kernels, not %q", k.Variant)
+	}
 	a := float32(1 + math.Pow(2, -12))
 	bufs, free, err := newBuffers(k, 4, 4, 4)
 	if err != nil {

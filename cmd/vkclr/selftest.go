@@ -81,7 +81,7 @@ func selftest(w io.Writer, args []string) error {
 	const line = "%-20s %-40s %-7s %10s %10s %-5s %9s\n"
 	passed, failed := 0, 0
 	t0 := time.Now()
-	for _, v := range variants {
+	for i, v := range variants {
 		k, err := ops.New(c, ops.Options{Variant: v})
 		if err != nil {
 			return err
@@ -91,13 +91,15 @@ func selftest(w io.Writer, args []string) error {
 		if err := k.CompileAll(); err != nil {
 			return fmt.Errorf("%s variant: %w; this driver cannot build one of vkclr's kernels: report it with `vkclr devices`", v, err)
 		}
-		if v == variants[0] {
-			// How this driver rounds the kernels' multiply-adds: why its digits differ from another's.
+		if v == "cpu" {
+			// How this driver rounds the cpu kernels' fma() calls: why its digits differ from another's.
 			fused, err := k.FMAFused()
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "%s\n", ops.FMADescription(fused))
+		}
+		if i == 0 {
 			fmt.Fprintf(w, line, "op", "case", "variant", "max err", "norm err", "", "time")
 		}
 		for _, cs := range cases {

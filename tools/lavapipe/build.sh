@@ -19,8 +19,8 @@
 # vkclr runs on a CPU device, against its CPU reference) must pass on it, and say that fma() is
 # fused. The proof is of this driver with this VKCLR (DIR/ok holds both, the binary by its
 # SHA-256), so a rebuilt vkclr with other kernels is proven again (11.8 s with a warm pipeline
-# cache) while the driver is not rebuilt (DIR/built). On success the ICD file's path is the one line on standard output; all else goes to
-# standard error and DIR's logs.
+# cache) while the driver is not rebuilt (DIR/built). On success the ICD file's path is the one
+# line on standard output; all else goes to standard error and DIR's logs.
 #
 # Build dependencies (Debian 12 packages, installed with tools/deps.sh lavapipe): LLVM 19's
 # development files, Python's mako and yaml, bison, flex, ninja, the X11/xcb headers.
