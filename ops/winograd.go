@@ -54,6 +54,9 @@ func init() {
 		register("conv2d_winograd_wgrad_"+f, kernelDef{module: "conv2d_winograd_wgrad_" + f, bindings: wgrad, push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_wgrad_"+f+"_v", kernelDef{module: "conv2d_winograd_wgrad_" + f + "_v", bindings: wgrad, push: 8 * 4, spec: local1D})
 	}
+	for _, v := range []string{"k16_x8", "k32_x8"} {
+		register("conv2d_winograd_gemm_row_"+v, kernelDef{module: "conv2d_winograd_gemm_row_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
+	}
 	for _, v := range []string{"nn", "nn16", "nn16_s", "tn", "tn_s", "nn_x8", "nn16_x8", "nn16_s_x8", "tn_x8", "tn_s_x8"} {
 		register("conv2d_winograd_gemm_"+v, kernelDef{module: "conv2d_winograd_gemm_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: winoGemmPushSize, spec: cpuLocal})
 	}
@@ -242,6 +245,20 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 	k.dispatch1D(s, name, T*cp/per, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, xs, xoff, voff, sh, blk), xb, vb)
 }
 
+// rowGemm is the row-per-invocation form of the forward and backward-data GEMM
+// (conv2d_winograd_gemm_row.comp) that w takes on this device, or "" for the tiled kernels: the cpu
+// variant's _x8 forms (not Plain, shaderInt64, C at ooff a multiple of 8), 16 or 32 input channels
+// (its K), and output channels a multiple of 16 (its column blocks). Against the tiles, one process
+// each (BENCHMARKS.md, "a row per lane"): at 16 and 32 channels the GEMM 1.12-1.28x faster on
+// Debian-built lavapipe 25.0.7 and 1.48-1.62x on make's, which inlines texel-buffer fetches
+// (tools/lavapipe/build.sh); at 64 0.86-1.03x and at 128 0.68-0.79x, so the tiles keep those.
+func (k *Kernels) rowGemm(w wino, ooff int) string {
+	if (w.Ci != 16 && w.Ci != 32) || w.Co%16 != 0 || !k.x8At(w.Co, ooff) {
+		return ""
+	}
+	return fmt.Sprintf("conv2d_winograd_gemm_row_k%d_x8", w.Ci)
+}
+
 // winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
 // the filter transform already in scratch; add: added to y instead. With keep bound, the transformed
 // input goes there (piece after piece, keptAt) instead of scratch, for the grad weight of the same
@@ -288,6 +305,11 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		}
 		gpx := ceilDiv(tilesM, wg/wgn) * ceilDiv(tilesN, wgn)
 		gx, gy, gz := vk.Grid1D(k.Ctx, gpx*w.xis*wg, wg)
+		if row := k.rowGemm(w, ooff); row != "" {
+			gemm = k.pipe(row)
+			wg = int(gemm.Spec[0])
+			gx, gy, gz = uint32(w.Co/16), uint32(w.xis), uint32(ceilDiv(T, wg))
+		}
 		vxs, vsh, vblk := w.layout(T, w.Ci, vBlocked)
 		oxs, osh, oblk := w.layout(T, w.Co, true)
 		s.Dispatch(gemm, gx, gy, gz, vk.Push(T, w.Co, w.Ci, w.Ci, w.Co, w.Co, vxs, w.Ci*w.Co, oxs,

@@ -332,3 +332,58 @@ func TestSharedFormsMatchPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestRowFormsMatchPlain: the row-per-invocation GEMM (conv2d_winograd_gemm_row.comp, 16 and 32 input
+// channels) gives the tiled kernels' bits, forward and backward data, at shapes whose tiles do not
+// fill its 64-row workgroups, and with two column blocks (16 -> 32 channels forward; backward data
+// then runs K = 32 into 16). rowGemm must choose it for each of them and not elsewhere.
+func TestRowFormsMatchPlain(t *testing.T) {
+	k := kernels(t, "cpu")
+	if !k.x8() {
+		t.Skipf("%s does not take the _x8 forms (shaderInt64)", k.Ctx.Caps.Name)
+	}
+	for _, c := range []struct {
+		cin, cout int
+		want      string
+	}{{16, 16, "conv2d_winograd_gemm_row_k16_x8"}, {32, 48, "conv2d_winograd_gemm_row_k32_x8"},
+		{64, 64, ""}, {16, 24, ""}, {12, 16, ""}, {32, 16, "conv2d_winograd_gemm_row_k32_x8"}} {
+		w := newWino("test", 4, 2, 8, 8, c.cin, c.cout, 1, 8, 8)
+		if got := k.rowGemm(w, 0); got != c.want {
+			t.Errorf("rowGemm(%d -> %d channels) = %q, want %q", c.cin, c.cout, got, c.want)
+		}
+		if got := k.rowGemm(w, 4); got != "" {
+			t.Errorf("rowGemm(%d -> %d channels) at a C offset of 4 floats = %q, want the tiles", c.cin, c.cout, got)
+		}
+	}
+	k.Plain = true
+	if got := k.rowGemm(newWino("test", 4, 2, 8, 8, 16, 16, 1, 8, 8), 0); got != "" {
+		t.Errorf("rowGemm under Plain = %q, want the tiles", got)
+	}
+	k.Plain = false
+	defer func() { k.Plain = false }() // the other tests share k
+	for _, p := range []ref.Conv2D{
+		{N: 3, H: 13, W: 11, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 2, H: 9, W: 10, C: 32, K: 32, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 2, H: 8, W: 7, C: 16, K: 32, R: 3, S: 3, Stride: 1, Pad: 0},
+	} {
+		nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
+		sc := max(k.Conv2DWinogradScratch(p, "fwd", 4), k.Conv2DWinogradScratch(p, "bwd_data", 4))
+		var runs [2][][]uint32
+		for r := range runs {
+			k.Plain = r == 1
+			runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3)}, nil, []int{ny, nx, sc},
+				func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
+					k.Conv2DForwardWinograd(s, p, 4, in[0], in[1], out[0], out[2])
+					k.Conv2DBackwardDataWinograd(s, p, 4, in[2], in[1], out[1], out[2])
+				})
+		}
+		for i, name := range []string{"y", "dx"} {
+			for j := range runs[0][i] {
+				if runs[0][i][j] != runs[1][i][j] {
+					t.Fatalf("%+v %s element %d: row form %g, tiles %g", p, name, j,
+						math.Float32frombits(runs[0][i][j]), math.Float32frombits(runs[1][i][j]))
+				}
+			}
+		}
+	}
+}
