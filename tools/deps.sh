@@ -17,7 +17,7 @@ for a in "$@"; do
 	case "$a" in
 	mpi) extra="$extra openmpi-bin libopenmpi-dev pkg-config" ;;
 	profile) extra="$extra linux-perf gdb binutils" ;;
-	lavapipe) extra="$extra llvm-19-dev g++ ninja-build pkg-config bison flex glslang-tools python3-mako python3-yaml python3-packaging curl xz-utils libexpat1-dev zlib1g-dev libzstd-dev libdrm-dev libx11-dev libx11-xcb-dev libxext-dev libxfixes-dev libxcb1-dev libxcb-dri3-dev libxcb-present-dev libxcb-shm0-dev libxcb-randr0-dev libxcb-sync-dev libxcb-xfixes0-dev libxshmfence-dev libxrandr-dev libxxf86vm-dev" ;;
+	lavapipe) extra="$extra llvm-19-dev g++ ninja-build patch pkg-config bison flex glslang-tools python3-mako python3-yaml python3-packaging curl xz-utils libexpat1-dev zlib1g-dev libzstd-dev libdrm-dev libx11-dev libx11-xcb-dev libxext-dev libxfixes-dev libxcb1-dev libxcb-dri3-dev libxcb-present-dev libxcb-shm0-dev libxcb-randr0-dev libxcb-sync-dev libxcb-xfixes0-dev libxshmfence-dev libxrandr-dev libxxf86vm-dev" ;;
 	viewer) extra="$extra libx11-dev libgl-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps" ;;
 	*) extra="$extra $a" ;;
 	esac

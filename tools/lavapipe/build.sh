@@ -5,8 +5,10 @@
 #
 # Why: Debian 12 ships Mesa 22.3.6 on LLVM 15. On an AVX-512 Xeon, Mesa 25.0.7 on LLVM 19 (the
 # libllvm19 Debian 12 itself carries, 1:19.1.7-3~deb12u1) runs vkclr's training steps about 1.15-1.3x faster
-# (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's LLVM 19"), and with its fma() kept fused (the one
-# change vkclr makes to Mesa, below) another 1.12-1.24x (BENCHMARKS.md, "fused multiply-adds"). Mesa
+# (BENCHMARKS.md, "Mesa 25.0.7 built on Debian 12's LLVM 19"), and with its fma() kept fused (the first
+# of vkclr's changes to Mesa, below) another 1.12-1.24x (BENCHMARKS.md, "fused multiply-adds"); the
+# others (tools/lavapipe/vkclr.patch: texel-buffer fetches inline, constant workgroup sizes) 1.09x with
+# vkclr's row-per-lane GEMM (BENCHMARKS.md, "a row per lane"). Mesa
 # 25.0.7 is Debian 13's own Mesa, and bookworm-backports builds the same release for Debian 12, so the
 # sources are Debian's: the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports
 # (Mesa 25 needs a newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only
@@ -37,7 +39,9 @@ llvm_config=/usr/lib/llvm-19/bin/llvm-config
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 icd=$dir/inst/share/vulkan/icd.d/lvp_icd.x86_64.json
-built="mesa $mesa_ver+fma llvm $($llvm_config --version 2>/dev/null || echo none)"
+here=$(cd "$(dirname "$0")" && pwd)
+# The stamp names the patch by its digest, so a changed tools/lavapipe/vkclr.patch rebuilds the driver.
+built="mesa $mesa_ver+fma+$(sha256sum <"$here/vkclr.patch" | cut -c1-12) llvm $($llvm_config --version 2>/dev/null || echo none)"
 proof="$built vkclr $(sha256sum <"$vkclr" | cut -d' ' -f1)"
 # prove: runs vkclr's selftest on the built driver, stamps DIR/ok and prints the ICD file's path.
 prove() {
@@ -95,7 +99,7 @@ rm -rf "$dir/meson" "$dir/src" "$dir/build" "$dir/inst"
 dpkg-deb -x "$dir/$meson_deb" "$dir/meson"
 mkdir -p "$dir/src"
 tar -xJf "$dir/mesa_$mesa_ver.orig.tar.xz" -C "$dir/src" --strip-components=1
-# vkclr's one change to Mesa: GLSL's fma() stays one fused multiply-add. llvmpipe's NIR options lower
+# vkclr's first change to Mesa: GLSL's fma() stays one fused multiply-add. llvmpipe's NIR options lower
 # every 32-bit ffma to a multiply and an add (lower_ffma32), so its code has no vfmadd and each of
 # vkclr's multiply-adds costs two instructions. With the option off, an ffma reaches gallivm as
 # llvm.fmuladd, which LLVM emits as one FMA instruction where the CPU has FMA (every AVX-512 CPU, and
@@ -109,6 +113,13 @@ grep -q '^   \.lower_ffma32 = true,$' "$screen" || {
 	exit 1
 }
 sed -i 's|^   \.lower_ffma32 = true,$|   .lower_ffma32 = false, /* vkclr: fma() stays fused (tools/lavapipe/build.sh) */|' "$screen"
+# And tools/lavapipe/vkclr.patch: texel-buffer fetches inline instead of a call each, and a compute
+# shader's fixed workgroup size as a constant (that file's head says what and why; both keep the
+# values the stock code gives).
+patch -d "$dir/src" -p1 --quiet --forward <"$here/vkclr.patch" || {
+	echo "lavapipe: $here/vkclr.patch does not apply to Mesa $mesa_ver (is patch installed? run tools/deps.sh lavapipe)" >&2
+	exit 1
+}
 # Meson and Mesa's generators run on Debian's Python, where python3-mako lives (not a pyenv or venv first on PATH).
 export PATH="/usr/bin:$PATH" PYTHONPATH="$dir/meson/usr/lib/python3/dist-packages"
 printf "[binaries]\nllvm-config = '%s'\n" "$llvm_config" >"$dir/native.ini"
