@@ -250,8 +250,9 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 // variant's _x8 forms (not Plain, shaderInt64, C at ooff a multiple of 8), 16 or 32 input channels
 // (its K), and output channels a multiple of 16 (its column blocks). Against the tiles, one process
 // each (BENCHMARKS.md, "a row per lane"): at 16 and 32 channels the GEMM 1.12-1.28x faster on
-// Debian-built lavapipe 25.0.7 and 1.48-1.62x on make's, which inlines texel-buffer fetches
-// (tools/lavapipe/build.sh); at 64 0.86-1.03x and at 128 0.68-0.79x, so the tiles keep those.
+// lavapipe 25.0.7 with only the fused fma(), 1.11-1.24x on Debian 12's 22.3.6, and 1.48-1.62x on
+// make's, which inlines texel-buffer fetches (tools/lavapipe/build.sh); at 64 0.86-1.03x and at 128
+// 0.68-0.79x (on 25.0.7), so the tiles keep those.
 func (k *Kernels) rowGemm(w wino, ooff int) string {
 	if (w.Ci != 16 && w.Ci != 32) || w.Co%16 != 0 || !k.x8At(w.Co, ooff) {
 		return ""
