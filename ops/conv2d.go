@@ -56,6 +56,8 @@ func init() {
 	for _, v := range []string{"v4c1", "v4c3"} {
 		register("conv2d_fwd_cpu_"+v, kernelDef{module: "conv2d_fwd_cpu_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	}
+	// The CIFAR stem's forward, a pixel a lane (stemRow).
+	register("conv2d_stem_row_c3_x8", kernelDef{module: "conv2d_stem_row_c3_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: 7 * 4, spec: cpuLocal})
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 }
 
@@ -283,9 +285,42 @@ func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
 		if n0 > 0 {
 			s.NoBarrier() // pieces write disjoint outputs
 		}
+		if k.stemRow(s, q, x, w, y, n0*img, n0*out) {
+			continue
+		}
 		k.convDispatch(s, "conv2d_fwd", p.C%4 == 0 && p.K%4 == 0, true, q, convPush{}, q.N*P*Q, p.K, 1,
 			span{x, n0 * img, q.N * img}, span{w, 0, p.R * p.S * p.C * p.K}, span{y, n0 * out, q.N * out})
 	}
+}
+
+// stemRowShape reports whether q is a shape stemRow takes on this device (its bindings aside).
+func (k *Kernels) stemRowShape(q ref.Conv2D) bool {
+	return k.x8() && (q.UsedC == 2 || q.UsedC == 3) && q.C == 4 && q.R == 3 && q.S == 3 && q.Stride == 1 &&
+		q.Pad == 1 && q.K%16 == 0
+}
+
+// stemRow records the forward convolution q (images from float x0 of x, outputs from y0 of y) with
+// conv2d_stem_row.comp and reports true, where this device takes that kernel: the cpu variant's _x8
+// forms, a CIFAR stem (3x3, stride 1, padding 1, 2 or 3 used channels of 4) with output channels a multiple
+// of 16, and bindings it can take (x and w as vec4 texels, y's first float a multiple of 8). Otherwise
+// it records nothing. The stem's forward in width 16's step: 41.8-62.6 ms with the c3 register tiles,
+// 17.8-23.0 ms in this form (BENCHMARKS.md, "a row per lane"); the same bits.
+func (k *Kernels) stemRow(s *vk.Seq, q ref.Conv2D, x, w, y vk.Binding, x0, y0 int) bool {
+	if !k.stemRowShape(q) {
+		return false
+	}
+	M := q.N * q.H * q.W
+	xb, xo, ok0 := k.operand(x, x0, M*4, vk.TexelVec4)
+	wb, wo, ok1 := k.operand(w, 0, 9*4*q.K, vk.TexelVec4)
+	yb, yo, ok2 := k.operand(y, y0, M*q.K, vk.Storage)
+	if !ok0 || !ok1 || !ok2 || yo%8 != 0 {
+		return false
+	}
+	pipe := k.pipe("conv2d_stem_row_c3_x8")
+	groups := ceilDiv(M, int(pipe.Spec[0]))
+	gz := ceilDiv(groups, 65535) // maxComputeWorkGroupCount is at least 65535 in each dimension
+	s.Dispatch(pipe, uint32(q.K/16), uint32(ceilDiv(groups, gz)), uint32(gz), vk.Push(M, q.H, q.W, q.K, xo, wo, yo), xb, wb, yb)
+	return true
 }
 
 // Conv2DBackwardData records dx = dL/dx from dy = dL/dy (dx overwritten), one implicit GEMM per

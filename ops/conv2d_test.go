@@ -206,3 +206,56 @@ func TestInt64OnlyInX8(t *testing.T) {
 		t.Error("no kernel declares Int64: the _x8 forms are missing")
 	}
 }
+
+// TestStemRowMatchesPlain: the CIFAR stem's pixel-a-lane forward (conv2d_stem_row.comp) gives the c3
+// register tiles' bits, at shapes with partial workgroups, one to three column blocks and 2 or 3 used
+// channels, and stemRowShape takes exactly such stems.
+func TestStemRowMatchesPlain(t *testing.T) {
+	k := kernels(t, "cpu")
+	if !k.x8() {
+		t.Skipf("%s does not take the _x8 forms (shaderInt64)", k.Ctx.Caps.Name)
+	}
+	stem := ref.Conv2D{N: 2, H: 8, W: 8, C: 4, K: 16, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3}
+	for _, c := range []struct {
+		change func(*ref.Conv2D)
+		want   bool
+	}{{func(*ref.Conv2D) {}, true}, {func(p *ref.Conv2D) { p.UsedC = 2 }, true}, {func(p *ref.Conv2D) { p.UsedC = 1 }, false},
+		{func(p *ref.Conv2D) { p.UsedC = 0 }, false}, {func(p *ref.Conv2D) { p.K = 24 }, false}, {func(p *ref.Conv2D) { p.Stride = 2 }, false},
+		{func(p *ref.Conv2D) { p.Pad = 0 }, false}, {func(p *ref.Conv2D) { p.C, p.UsedC = 8, 0 }, false}} {
+		p := stem
+		c.change(&p)
+		if got := k.stemRowShape(p); got != c.want {
+			t.Errorf("stemRowShape(%+v) = %v, want %v", p, got, c.want)
+		}
+	}
+	defer func() { k.Plain = false }() // the other tests share k
+	for _, p := range []ref.Conv2D{
+		{N: 5, H: 17, W: 13, C: 4, K: 48, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3},
+		{N: 2, H: 7, W: 9, C: 4, K: 16, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
+	} {
+		nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
+		x := Randn(nx, 1)
+		for i := range x {
+			if i%4 >= p.UsedC {
+				x[i] = 0 // a padded image
+			}
+		}
+		var runs [2][][]uint32
+		for r := range runs {
+			k.Plain = r == 1
+			if k.stemRowShape(p) != (r == 0) {
+				t.Fatalf("stemRowShape(%+v) with Plain %v", p, k.Plain)
+			}
+			runs[r] = runOnce(t, k, [][]float32{x, Randn(nw, 2)}, nil, []int{ny},
+				func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
+					k.Conv2DForward(s, p, in[0], in[1], out[0])
+				})
+		}
+		for j := range runs[0][0] {
+			if runs[0][0][j] != runs[1][0][j] {
+				t.Fatalf("%+v y element %d: pixel a lane %g, tiles %g", p, j,
+					math.Float32frombits(runs[0][0][j]), math.Float32frombits(runs[1][0][j]))
+			}
+		}
+	}
+}

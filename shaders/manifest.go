@@ -19,6 +19,7 @@ var sourceHashes = map[string]string{
 	"conv2d_fwd_cpu.comp":           "e4387294369ab95b570bee82f7356e30ab34fe804f08da0b2d9accbb3023c558",
 	"conv2d_fwd_gpu.comp":           "13a48a0fd9d8cc62a9f8416d39819fecc0af362dd8892f652d3a74086b5b1073",
 	"conv2d_im2col.comp":            "07a79d82342864b0a614bcbfeb63b9a51a006267779ea27dc63f2542d0447e00",
+	"conv2d_stem_row.comp":          "40f371c90951368ca1e1528f6b134bb59d8209087d1bcb8b7212bba7dfef75d4",
 	"conv2d_winograd_filter.comp":   "540b0675bf847a933a6087d530bf64731aa55f8bd852378dbb9a294afb425da0",
 	"conv2d_winograd_gemm.comp":     "7ff10fe48fc004c4b5978d03199133e3a7318bd6ceea1d1af2339c6cda7880f0",
 	"conv2d_winograd_gemm_row.comp": "5f39e2352318403a9cf6accd5a8e91ac2f29bec901086776a3c96bd74e4fb55f",
