@@ -56,8 +56,10 @@ func init() {
 	for _, v := range []string{"v4c1", "v4c3"} {
 		register("conv2d_fwd_cpu_"+v, kernelDef{module: "conv2d_fwd_cpu_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	}
-	// The CIFAR stem's forward, a pixel a lane (stemRow).
-	register("conv2d_stem_row_c3_x8", kernelDef{module: "conv2d_stem_row_c3_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: 7 * 4, spec: cpuLocal})
+	// The forward a pixel a lane (rowForward).
+	for _, v := range []string{"conv2d_stem_row_c3_x8", "conv2d_fwd_row_c16r1_x8", "conv2d_fwd_row_c32r1_x8"} {
+		register(v, kernelDef{module: v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: cpuLocal})
+	}
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 }
 
@@ -285,7 +287,7 @@ func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
 		if n0 > 0 {
 			s.NoBarrier() // pieces write disjoint outputs
 		}
-		if k.stemRow(s, q, x, w, y, n0*img, n0*out) {
+		if k.rowConv(s, q, x, w, y, n0*img, n0*out) {
 			continue
 		}
 		k.convDispatch(s, "conv2d_fwd", p.C%4 == 0 && p.K%4 == 0, true, q, convPush{}, q.N*P*Q, p.K, 1,
@@ -293,33 +295,46 @@ func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
 	}
 }
 
-// stemRowShape reports whether q is a shape stemRow takes on this device (its bindings aside).
-func (k *Kernels) stemRowShape(q ref.Conv2D) bool {
-	return k.x8() && (q.UsedC == 2 || q.UsedC == 3) && q.C == 4 && q.R == 3 && q.S == 3 && q.Stride == 1 &&
-		q.Pad == 1 && q.K%16 == 0
+// rowForward is the pixel-a-lane forward kernel (conv2d_stem_row.comp, conv2d_fwd_row.comp) this device
+// takes for q, or "" for the register tiles: the cpu variant's _x8 forms, output channels a multiple of
+// 16 (its column blocks), and either a CIFAR stem (3x3, stride 1, padding 1, 2 or 3 used channels of 4)
+// or a 1x1 kernel over 16 or 32 input channels (any stride). Against the tiles, in the width-16 and
+// width-64 steps (BENCHMARKS.md, "a row per lane"): the stem's forward 2.0-2.7x faster, the 1x1
+// downsampling 4-6x; the same bits. At 3x3 over 16 and 32 channels (stride 2) the row form measured
+// no faster, and the tiles keep it.
+func (k *Kernels) rowForward(q ref.Conv2D) string {
+	if !k.x8() || q.K%16 != 0 || q.R != q.S {
+		return ""
+	}
+	if (q.UsedC == 2 || q.UsedC == 3) && q.C == 4 && q.R == 3 && q.Stride == 1 && q.Pad == 1 {
+		return "conv2d_stem_row_c3_x8"
+	}
+	if (q.UsedC == 0 || q.UsedC == q.C) && (q.C == 16 || q.C == 32) && q.R == 1 {
+		return fmt.Sprintf("conv2d_fwd_row_c%dr%d_x8", q.C, q.R)
+	}
+	return ""
 }
 
-// stemRow records the forward convolution q (images from float x0 of x, outputs from y0 of y) with
-// conv2d_stem_row.comp and reports true, where this device takes that kernel: the cpu variant's _x8
-// forms, a CIFAR stem (3x3, stride 1, padding 1, 2 or 3 used channels of 4) with output channels a multiple
-// of 16, and bindings it can take (x and w as vec4 texels, y's first float a multiple of 8). Otherwise
-// it records nothing. The stem's forward in width 16's step: 41.8-62.6 ms with the c3 register tiles,
-// 17.8-23.0 ms in this form (BENCHMARKS.md, "a row per lane"); the same bits.
-func (k *Kernels) stemRow(s *vk.Seq, q ref.Conv2D, x, w, y vk.Binding, x0, y0 int) bool {
-	if !k.stemRowShape(q) {
+// rowConv records the forward convolution q (images from float x0 of x, outputs from y0 of y) with
+// its rowForward kernel and reports true, or records nothing and reports false where there is none or
+// the bindings do not suit it (x and w as vec4 texels, y's first float a multiple of 8).
+func (k *Kernels) rowConv(s *vk.Seq, q ref.Conv2D, x, w, y vk.Binding, x0, y0 int) bool {
+	name := k.rowForward(q)
+	if name == "" {
 		return false
 	}
-	M := q.N * q.H * q.W
-	xb, xo, ok0 := k.operand(x, x0, M*4, vk.TexelVec4)
-	wb, wo, ok1 := k.operand(w, 0, 9*4*q.K, vk.TexelVec4)
+	M := q.N * q.P() * q.Q()
+	xb, xo, ok0 := k.operand(x, x0, q.N*q.H*q.W*q.C, vk.TexelVec4)
+	wb, wo, ok1 := k.operand(w, 0, q.R*q.S*q.C*q.K, vk.TexelVec4)
 	yb, yo, ok2 := k.operand(y, y0, M*q.K, vk.Storage)
 	if !ok0 || !ok1 || !ok2 || yo%8 != 0 {
 		return false
 	}
-	pipe := k.pipe("conv2d_stem_row_c3_x8")
+	pipe := k.pipe(name)
 	groups := ceilDiv(M, int(pipe.Spec[0]))
 	gz := ceilDiv(groups, 65535) // maxComputeWorkGroupCount is at least 65535 in each dimension
-	s.Dispatch(pipe, uint32(q.K/16), uint32(ceilDiv(groups, gz)), uint32(gz), vk.Push(M, q.H, q.W, q.K, xo, wo, yo), xb, wb, yb)
+	s.Dispatch(pipe, uint32(q.K/16), uint32(ceilDiv(groups, gz)), uint32(gz),
+		vk.Push(M, q.H, q.W, q.P(), q.Q(), q.K, q.Stride, q.Pad, xo, wo, yo), xb, wb, yb)
 	return true
 }
 

@@ -67,9 +67,13 @@ var conv2dShapes = []ref.Conv2D{
 	{N: 3, H: 9, W: 9, C: 4, K: 8, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3},
 	{N: 1, H: 6, W: 7, C: 4, K: 36, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
 	{N: 2, H: 9, W: 8, C: 4, K: 40, R: 7, S: 7, Stride: 2, Pad: 3, UsedC: 1}, // three column tiles
-	// CIFAR stems the cpu forward takes a pixel a lane (stemRow): two column blocks, a partial workgroup.
+	// CIFAR stems the cpu forward takes a pixel a lane (rowForward): two column blocks, a partial workgroup.
 	{N: 3, H: 9, W: 7, C: 4, K: 32, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3},
 	{N: 1, H: 5, W: 6, C: 4, K: 16, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
+	// 16 and 32 input channels: a stride-2 3x3 with two column blocks (the tiles), and a 1x1
+	// downsampling, which the cpu forward takes a pixel a lane (rowForward).
+	{N: 3, H: 9, W: 7, C: 16, K: 32, R: 3, S: 3, Stride: 2, Pad: 1},
+	{N: 2, H: 8, W: 6, C: 32, K: 16, R: 1, S: 1, Stride: 2, Pad: 0},
 }
 
 // convData is a case's seeded x, w and dy for p, and their lengths. With p.UsedC, x's channels from

@@ -207,44 +207,64 @@ func TestInt64OnlyInX8(t *testing.T) {
 	}
 }
 
-// TestStemRowMatchesPlain: the CIFAR stem's pixel-a-lane forward (conv2d_stem_row.comp) gives the c3
-// register tiles' bits, at shapes with partial workgroups, one to three column blocks and 2 or 3 used
-// channels, and stemRowShape takes exactly such stems.
-func TestStemRowMatchesPlain(t *testing.T) {
+// TestRowForwardMatchesPlain: the pixel-a-lane forward kernels (conv2d_stem_row.comp for the CIFAR
+// stem, conv2d_fwd_row.comp for 1x1 kernels over 16 and 32 input channels) give the register tiles'
+// bits, at shapes with partial workgroups, one to three column blocks, padding and strides, and
+// rowForward takes exactly the shapes it should.
+func TestRowForwardMatchesPlain(t *testing.T) {
 	k := kernels(t, "cpu")
 	if !k.x8() {
 		t.Skipf("%s does not take the _x8 forms (shaderInt64)", k.Ctx.Caps.Name)
 	}
 	stem := ref.Conv2D{N: 2, H: 8, W: 8, C: 4, K: 16, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3}
+	down := ref.Conv2D{N: 2, H: 8, W: 8, C: 16, K: 32, R: 1, S: 1, Stride: 2, Pad: 0}
 	for _, c := range []struct {
+		base   ref.Conv2D
 		change func(*ref.Conv2D)
-		want   bool
-	}{{func(*ref.Conv2D) {}, true}, {func(p *ref.Conv2D) { p.UsedC = 2 }, true}, {func(p *ref.Conv2D) { p.UsedC = 1 }, false},
-		{func(p *ref.Conv2D) { p.UsedC = 0 }, false}, {func(p *ref.Conv2D) { p.K = 24 }, false}, {func(p *ref.Conv2D) { p.Stride = 2 }, false},
-		{func(p *ref.Conv2D) { p.Pad = 0 }, false}, {func(p *ref.Conv2D) { p.C, p.UsedC = 8, 0 }, false}} {
-		p := stem
+		want   string
+	}{
+		{stem, func(*ref.Conv2D) {}, "conv2d_stem_row_c3_x8"},
+		{stem, func(p *ref.Conv2D) { p.UsedC = 2 }, "conv2d_stem_row_c3_x8"},
+		{stem, func(p *ref.Conv2D) { p.UsedC = 1 }, ""},
+		{stem, func(p *ref.Conv2D) { p.UsedC = 0 }, ""},
+		{stem, func(p *ref.Conv2D) { p.K = 24 }, ""},
+		{stem, func(p *ref.Conv2D) { p.Stride = 2 }, ""},
+		{stem, func(p *ref.Conv2D) { p.Pad = 0 }, ""},
+		{down, func(*ref.Conv2D) {}, "conv2d_fwd_row_c16r1_x8"},
+		{down, func(p *ref.Conv2D) { p.C, p.UsedC = 32, 32 }, "conv2d_fwd_row_c32r1_x8"},
+		{down, func(p *ref.Conv2D) { p.Stride = 1 }, "conv2d_fwd_row_c16r1_x8"},
+		{down, func(p *ref.Conv2D) { p.R, p.S, p.Pad = 3, 3, 1 }, ""},
+		{down, func(p *ref.Conv2D) { p.C = 64 }, ""},
+		{down, func(p *ref.Conv2D) { p.C = 20 }, ""},
+		{down, func(p *ref.Conv2D) { p.UsedC = 3 }, ""},
+		{down, func(p *ref.Conv2D) { p.K = 40 }, ""},
+	} {
+		p := c.base
 		c.change(&p)
-		if got := k.stemRowShape(p); got != c.want {
-			t.Errorf("stemRowShape(%+v) = %v, want %v", p, got, c.want)
+		if got := k.rowForward(p); got != c.want {
+			t.Errorf("rowForward(%+v) = %q, want %q", p, got, c.want)
 		}
 	}
 	defer func() { k.Plain = false }() // the other tests share k
 	for _, p := range []ref.Conv2D{
 		{N: 5, H: 17, W: 13, C: 4, K: 48, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 3},
 		{N: 2, H: 7, W: 9, C: 4, K: 16, R: 3, S: 3, Stride: 1, Pad: 1, UsedC: 2},
+		{N: 3, H: 15, W: 11, C: 16, K: 48, R: 1, S: 1, Stride: 2, Pad: 0},
+		{N: 4, H: 13, W: 9, C: 16, K: 16, R: 1, S: 1, Stride: 2, Pad: 0},
+		{N: 2, H: 8, W: 7, C: 32, K: 32, R: 1, S: 1, Stride: 1, Pad: 0},
 	} {
-		nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
+		nx, nw, ny := p.N*p.H*p.W*p.C, p.R*p.S*p.C*p.K, p.N*p.P()*p.Q()*p.K
 		x := Randn(nx, 1)
 		for i := range x {
-			if i%4 >= p.UsedC {
+			if p.UsedC > 0 && i%p.C >= p.UsedC {
 				x[i] = 0 // a padded image
 			}
 		}
 		var runs [2][][]uint32
 		for r := range runs {
 			k.Plain = r == 1
-			if k.stemRowShape(p) != (r == 0) {
-				t.Fatalf("stemRowShape(%+v) with Plain %v", p, k.Plain)
+			if (k.rowForward(p) != "") != (r == 0) {
+				t.Fatalf("rowForward(%+v) with Plain %v", p, k.Plain)
 			}
 			runs[r] = runOnce(t, k, [][]float32{x, Randn(nw, 2)}, nil, []int{ny},
 				func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {

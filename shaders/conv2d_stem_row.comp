@@ -8,7 +8,7 @@
 // time (lavapipe's scalar load, broadcast into the multiply-add), and a lane reads one vec4 texel a
 // tap. Each accumulator takes the products in conv2d_fwd_cpu.comp's order (tap row, tap column,
 // channel) by fma(), a tap in the padding contributing exact zeros as there, so the results are its
-// bits (TestStemRowMatchesPlain). Nothing is under a branch before the stores: lavapipe takes the
+// bits (TestRowForwardMatchesPlain). Nothing is under a branch before the stores: lavapipe takes the
 // scalar path for a shared load only outside divergent control flow.
 #version 450
 #extension GL_EXT_samplerless_texture_functions : require
@@ -20,10 +20,11 @@
 //!novariant-base
 //!variant c3_x8 -DX8=1
 
-// M output pixels (N * H * W), the image's H and W, K output channels (a multiple of 16), and the
-// offsets (floats) of x, w and y in their bindings: x (N, H, W, 4) and w (3, 3, 4, K) vec4-aligned,
-// y (N, H, W, K) a multiple of 8.
-layout(push_constant) uniform Push { uint M, H, W, K, xoff, woff, yoff; } p;
+// conv2d_fwd_row.comp's push constants (ops records both alike): M output pixels (N * H * W), the
+// image's H and W (P, Q, stride and padding are H, W, 1 and 1 here), K output channels (a multiple of
+// 16), and the offsets (floats) of x, w and y in their bindings: x (N, H, W, 4) and w (3, 3, 4, K)
+// vec4-aligned, y (N, H, W, K) a multiple of 8.
+layout(push_constant) uniform Push { uint M, H, W, P, Q, K, st, pad, xoff, woff, yoff; } p;
 layout(set = 0, binding = 0) uniform textureBuffer X;  // RGBA32F
 layout(set = 0, binding = 1) uniform textureBuffer Wt; // RGBA32F
 layout(std430, set = 0, binding = 2) buffer Out8 { u64vec4 c8[]; };
