@@ -57,7 +57,8 @@ func init() {
 		register("conv2d_fwd_cpu_"+v, kernelDef{module: "conv2d_fwd_cpu_" + v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
 	}
 	// The forward a pixel a lane (rowForward).
-	for _, v := range []string{"conv2d_stem_row_c3_x8", "conv2d_fwd_row_c16r1_x8", "conv2d_fwd_row_c32r1_x8"} {
+	for _, v := range []string{"c4u3r3_x8", "c16r1_x8", "c32r1_x8"} {
+		v = "conv2d_fwd_row_" + v
 		register(v, kernelDef{module: v, bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: 11 * 4, spec: cpuLocal})
 	}
 	register("conv2d_bwd_weight_cpu_v4q", kernelDef{module: "conv2d_bwd_weight_cpu_v4q", bindings: []vk.DescKind{vk.TexelVec4, vk.TexelVec4, vk.Storage}, push: convPushSize, spec: cpuLocal})
@@ -295,7 +296,7 @@ func (k *Kernels) Conv2DForward(s *vk.Seq, p ref.Conv2D, x, w, y vk.Binding) {
 	}
 }
 
-// rowForward is the pixel-a-lane forward kernel (conv2d_stem_row.comp, conv2d_fwd_row.comp) this device
+// rowForward is the pixel-a-lane forward kernel (conv2d_fwd_row.comp) this device
 // takes for q, or "" for the register tiles: the cpu variant's _x8 forms, output channels a multiple of
 // 16 (its column blocks), and either a CIFAR stem (3x3, stride 1, padding 1, 2 or 3 used channels of 4)
 // or a 1x1 kernel over 16 or 32 input channels (any stride). Against the tiles, in the width-16 and
@@ -307,7 +308,7 @@ func (k *Kernels) rowForward(q ref.Conv2D) string {
 		return ""
 	}
 	if (q.UsedC == 2 || q.UsedC == 3) && q.C == 4 && q.R == 3 && q.Stride == 1 && q.Pad == 1 {
-		return "conv2d_stem_row_c3_x8"
+		return "conv2d_fwd_row_c4u3r3_x8" // the products of a 2-channel stem's zero channel are exact zeros, as in the c3 tiles
 	}
 	if (q.UsedC == 0 || q.UsedC == q.C) && (q.C == 16 || q.C == 32) && q.R == 1 {
 		return fmt.Sprintf("conv2d_fwd_row_c%dr%d_x8", q.C, q.R)

@@ -207,9 +207,8 @@ func TestInt64OnlyInX8(t *testing.T) {
 	}
 }
 
-// TestRowForwardMatchesPlain: the pixel-a-lane forward kernels (conv2d_stem_row.comp for the CIFAR
-// stem, conv2d_fwd_row.comp for 1x1 kernels over 16 and 32 input channels) give the register tiles'
-// bits, at shapes with partial workgroups, one to three column blocks, padding and strides, and
+// TestRowForwardMatchesPlain: the pixel-a-lane forward kernels (conv2d_fwd_row.comp, for the CIFAR
+// stem and for 1x1 kernels over 16 and 32 input channels) give the register tiles' bits, at shapes with partial workgroups, one to three column blocks, padding and strides, and
 // rowForward takes exactly the shapes it should.
 func TestRowForwardMatchesPlain(t *testing.T) {
 	k := kernels(t, "cpu")
@@ -223,8 +222,8 @@ func TestRowForwardMatchesPlain(t *testing.T) {
 		change func(*ref.Conv2D)
 		want   string
 	}{
-		{stem, func(*ref.Conv2D) {}, "conv2d_stem_row_c3_x8"},
-		{stem, func(p *ref.Conv2D) { p.UsedC = 2 }, "conv2d_stem_row_c3_x8"},
+		{stem, func(*ref.Conv2D) {}, "conv2d_fwd_row_c4u3r3_x8"},
+		{stem, func(p *ref.Conv2D) { p.UsedC = 2 }, "conv2d_fwd_row_c4u3r3_x8"},
 		{stem, func(p *ref.Conv2D) { p.UsedC = 1 }, ""},
 		{stem, func(p *ref.Conv2D) { p.UsedC = 0 }, ""},
 		{stem, func(p *ref.Conv2D) { p.K = 24 }, ""},

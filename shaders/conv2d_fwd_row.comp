@@ -1,16 +1,19 @@
-// conv2d_fwd_row.comp: the direct forward convolution over 16 or 32 input channels (CIN) with an RR x RR
-// kernel on CPU drivers, one output pixel per invocation and 16 output channels per workgroup: the
-// design of conv2d_stem_row.comp (and conv2d_winograd_gemm_row.comp). ops takes it for 1x1 kernels
-// (ResNet-18's downsampling beside stages 2 and 3 at width 16: 4-6x faster than the register tiles);
-// written for any RR, but at 3x3 (the stride-2 convolutions that open those stages) it measured no
+// conv2d_fwd_row.comp: the direct forward convolution over CIN input channels (a multiple of 4, of which
+// the first CUSED may be nonzero) with an RR x RR kernel on CPU drivers, one output pixel per invocation
+// and 16 output channels per workgroup: the design of conv2d_winograd_gemm_row.comp. ops takes it for
+// the CIFAR stem (3x3 over an image's 3 channels padded to 4: the c4u3r3 variant, 2.0-2.7x faster than
+// conv2d_fwd_cpu.comp's c3 register tiles, which hold 32 pixels x 16 channels a lane) and for 1x1
+// kernels over 16 and 32 channels (ResNet-18's downsampling beside stages 2 and 3 at width 16: 4-6x);
+// at 3x3 over 16 and 32 channels (the stride-2 convolutions that open those stages) it measured no
 // faster than the tiles, which keep those (BENCHMARKS.md, "a row per lane").
 //
 // A lane's 16 accumulators stay in registers; the RR*RR*CIN x 16 weights of this workgroup's output
 // channels sit in shared memory, read at offsets fixed at compile time; a lane reads CIN / 4 vec4 texels
 // a tap. Each accumulator takes the products in conv2d_fwd_cpu.comp's order (tap row, tap column,
-// channel) by fma(), a tap in the padding contributing exact zeros as there, so the results are its
-// bits (TestRowForwardMatchesPlain). Nothing is under a branch before the stores: lavapipe takes the
-// scalar path for a shared load only outside divergent control flow.
+// channel, the unused channels skipped as the c3 tiles skip them) by fma(), a tap in the padding
+// contributing exact zeros as there, so the results are its bits (TestRowForwardMatchesPlain). Nothing
+// is under a branch before the stores: lavapipe takes the scalar path for a shared load only outside
+// divergent control flow.
 #version 450
 #extension GL_EXT_samplerless_texture_functions : require
 #include "common.glsl"
@@ -18,9 +21,13 @@
 #ifndef X8
 #error the forward's row form stores eight floats at a time (X8)
 #endif
+#ifndef CUSED
+#define CUSED CIN
+#endif
 //!novariant-base
 //!variant c16r1_x8 -DCIN=16 -DRR=1 -DX8=1
 //!variant c32r1_x8 -DCIN=32 -DRR=1 -DX8=1
+//!variant c4u3r3_x8 -DCIN=4 -DCUSED=3 -DRR=3 -DX8=1
 
 // M output pixels (N * P * Q), the input's H and W, the output's P and Q, K output channels (a multiple
 // of 16), stride and padding, and the offsets (floats) of x (N, H, W, CIN) and w (RR, RR, CIN, K), both
@@ -52,7 +59,7 @@ void main() {
 			[[unroll]] for (uint c4 = 0; c4 < CIN / 4; c4++) {
 				vec4 x = ld4(X, xb + 4 * c4);
 				x = ok ? x : vec4(0.0);
-				[[unroll]] for (uint cc = 0; cc < 4; cc++)
+				[[unroll]] for (uint cc = 0; cc < 4 && 4 * c4 + cc < CUSED; cc++)
 					[[unroll]] for (uint q = 0; q < 4; q++)
 						acc[q] = fma(vec4(x[cc]), sw[((r * RR + s) * CIN + 4 * c4 + cc) * 4 + q], acc[q]);
 			}
