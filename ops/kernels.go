@@ -60,6 +60,9 @@ type Kernels struct {
 	// Whole keeps the gpu variant's GEMMs unsplit (gemmChunks), to compare split K against them; the
 	// environment's VKCLR_GPU_SPLIT=0 sets it.
 	Whole bool
+	// lanes overrides where the Winograd transforms take their channel-a-lane forms (c1At): 0 from the
+	// driver, 1 wherever the shape allows, -1 nowhere; the environment's VKCLR_WINO_C1 (1 or 0) sets it.
+	lanes int
 }
 
 // Options tune kernel selection.
@@ -73,6 +76,12 @@ type Options struct {
 func New(c *vk.Context, opt Options) (*Kernels, error) {
 	k := &Kernels{Ctx: c, pipes: map[string]*vk.Pipeline{}, Variant: opt.Variant, Square: os.Getenv("VKCLR_GPU_NARROW") == "0",
 		Whole: os.Getenv("VKCLR_GPU_SPLIT") == "0"}
+	switch os.Getenv("VKCLR_WINO_C1") {
+	case "1":
+		k.lanes = 1
+	case "0":
+		k.lanes = -1
+	}
 	if k.Variant == "" {
 		k.Variant = "gpu"
 		if c.Caps.IsCPU() {

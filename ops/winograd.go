@@ -20,6 +20,9 @@
 // over the tiles in chunks into partials (gemm tn, accumulating over batch pieces in order), then sums
 // the chunks in a fixed order and applies G^T s G (wgrad): no float atomics, bit-identical run to run.
 // Batch pieces keep every transformed tensor within the storage-buffer range.
+//
+// The transforms run eight channels an invocation (the _x8 forms), or, on a driver that makes a
+// subgroup's accesses to consecutive elements one vector access (c1At), one channel an invocation.
 package ops
 
 import (
@@ -36,6 +39,9 @@ func init() {
 			register("conv2d_winograd_in_"+src+f, kernelDef{module: "conv2d_winograd_in_" + src + f, bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 13 * 4, spec: local1D})
 			register("conv2d_winograd_in_"+src+f+"_s", kernelDef{module: "conv2d_winograd_in_" + src + f + "_s", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 13 * 4, spec: local1D})
 			register("conv2d_winograd_in_"+src+f+"_x8", kernelDef{module: "conv2d_winograd_in_" + src + f + "_x8", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 13 * 4, spec: local1D})
+			if f == "f4" {
+				register("conv2d_winograd_in_"+src+f+"_c1", kernelDef{module: "conv2d_winograd_in_" + src + f + "_c1", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 13 * 4, spec: local1D})
+			}
 		}
 		for _, v := range []string{"", "_s", "_add", "_s_add", "_x8", "_x8_add"} {
 			binds := []vk.DescKind{vk.TexelVec4, vk.Storage}
@@ -43,6 +49,10 @@ func init() {
 				binds = append(binds, vk.TexelVec4) // y read through a texel view
 			}
 			register("conv2d_winograd_out_"+f+v, kernelDef{module: "conv2d_winograd_out_" + f + v, bindings: binds, push: 13 * 4, spec: local1D})
+		}
+		if f == "f4" {
+			register("conv2d_winograd_out_f4_c1", kernelDef{module: "conv2d_winograd_out_f4_c1", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage}, push: 13 * 4, spec: local1D})
+			register("conv2d_winograd_out_f4_c1_add", kernelDef{module: "conv2d_winograd_out_f4_c1_add", bindings: []vk.DescKind{vk.TexelFloat, vk.Storage, vk.TexelFloat}, push: 13 * 4, spec: local1D})
 		}
 		register("conv2d_winograd_filter_"+f, kernelDef{module: "conv2d_winograd_filter_" + f, bindings: storage(2), push: 8 * 4, spec: local1D})
 		register("conv2d_winograd_filter_"+f+"_t", kernelDef{module: "conv2d_winograd_filter_" + f + "_t", bindings: []vk.DescKind{vk.TexelVec4, vk.Storage}, push: 8 * 4, spec: local1D})
@@ -238,10 +248,19 @@ func (k *Kernels) winoIn(s *vk.Seq, w wino, dy bool, n0, n int, H, W, C, pad int
 		}
 	}
 	per := 4
+	xs, sh, blk := w.layout(T, cp, blocked)
+	if k.c1At(w, C, cp) {
+		// One invocation a channel; the grid is (tile columns x channels, tile rows, images).
+		if c1, c1off, ok := k.operand(src, n0*img, n*img, vk.TexelFloat); ok {
+			p := k.pipe(strings.TrimSuffix(name, "_s") + "_c1")
+			s.Dispatch(p, uint32(ceilDiv(w.TW*cp, int(p.Spec[0]))), uint32(w.TH), uint32(n),
+				vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, xs, c1off, voff, sh, blk), c1, vb)
+			return
+		}
+	}
 	if !strings.HasSuffix(name, "_s") && k.x8At(cp, voff) {
 		name, per = name+"_x8", 8
 	}
-	xs, sh, blk := w.layout(T, cp, blocked)
 	k.dispatch1D(s, name, T*cp/per, vk.Push(n, H, W, C, pad, w.TH, w.TW, cp, xs, xoff, voff, sh, blk), xb, vb)
 }
 
@@ -258,6 +277,20 @@ func (k *Kernels) rowGemm(w wino, ooff int) string {
 		return ""
 	}
 	return fmt.Sprintf("conv2d_winograd_gemm_row_k%d_x8", w.Ci)
+}
+
+// c1At reports whether w's transforms of a tensor of C channels (cp after padding) take their
+// channel-a-lane forms (the _c1 variants of conv2d_winograd_in.comp and conv2d_winograd_out.comp):
+// F(4x4), C = cp a power of 2 from 8 up, and a driver that turns a subgroup's accesses to consecutive
+// elements into one vector access each, which make's lavapipe does (tools/lavapipe/vkclr.patch marks its
+// driverInfo "vkclr-vstore"); elsewhere every lane's element is a load or store of its own and the
+// forms run slower than the eight-channel ones (BENCHMARKS.md, "a channel a lane"). Not under Plain.
+func (k *Kernels) c1At(w wino, C, cp int) bool {
+	if k.Plain || k.Variant != "cpu" || w.m != 4 || C != cp || C < 8 || C&(C-1) != 0 || k.lanes < 0 {
+		return false
+	}
+	c := &k.Ctx.Caps
+	return k.lanes > 0 || c.Driver == "llvmpipe" && strings.Contains(c.DriverInfo, "vkclr-vstore")
 }
 
 // winoForward records the forward convolution w describes: x (N, H, W, Cin) -> y (N, P, Q, Cout),
@@ -322,6 +355,10 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		if !ok {
 			panic("ops.Winograd: output exceeds the storage-buffer range; split the batch")
 		}
+		if k.c1At(w, w.Cout, w.Co) {
+			k.winoOutC1(s, w, n, n0, out, add, uN+vN, oxs, osh, oblk, scratch, y, yb, yoff)
+			continue
+		}
 		binds := []vk.Binding{mb, yb}
 		ytoff := 0
 		vec4 := w.Cout%4 == 0 && yoff%4 == 0
@@ -343,6 +380,25 @@ func (k *Kernels) winoForward(s *vk.Seq, w wino, x, y, scratch, keep vk.Binding,
 		}
 		k.dispatch1D(s, name, T*w.Co/per, vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, oxs, moff, yoff, ytoff, osh, oblk), binds...)
 	}
+}
+
+// winoOutC1 records winoForward's output transform of a piece of n images from image n0 in its
+// channel-a-lane form (c1At): o from element oFirst of scratch, y (yb from yoff, its piece), out floats
+// an image.
+func (k *Kernels) winoOutC1(s *vk.Seq, w wino, n, n0, out int, add bool, oFirst, oxs, osh, oblk int, scratch, y, yb vk.Binding, yoff int) {
+	T := w.tiles(n)
+	mb, moff := k.scratchSpan("Winograd", scratch, oFirst, w.xis*T*w.Co, vk.TexelFloat)
+	name, binds, ytoff := "conv2d_winograd_out_f4_c1", []vk.Binding{mb, yb}, 0
+	if add {
+		yt, o, ok := k.operand(y, n0*out, n*out, vk.TexelFloat)
+		if !ok {
+			panic("ops.Winograd: output exceeds the texel-buffer range; split the batch")
+		}
+		name, binds, ytoff = name+"_add", append(binds, yt), o
+	}
+	p := k.pipe(name)
+	s.Dispatch(p, uint32(ceilDiv(w.TW*w.Co, int(p.Spec[0]))), uint32(w.TH), uint32(n),
+		vk.Push(n, w.P, w.Q, w.Cout, w.TH, w.TW, w.Co, oxs, moff, yoff, ytoff, osh, oblk), binds...)
 }
 
 // Conv2DWinogradScratch is the scratch in float32s the Winograd kernels with tile m (2 or 4) need

@@ -387,3 +387,62 @@ func TestRowFormsMatchPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelLanesMatchEight checks the Winograd transforms' channel-a-lane forms (c1At: the _c1
+// variants of conv2d_winograd_in.comp and conv2d_winograd_out.comp) against their eight-channel
+// forms bit for bit, in every direction that runs them (the input transform, the output transform with
+// and without adding to dx, which holds the first backward data when the second adds to it, the
+// output-gradient transform of grad weight): the same arithmetic per
+// channel, so the same bits. Shapes with partial tiles, padding 0 and 1, batch 1, 8 to 32 channels; and
+// where c1At takes them.
+func TestChannelLanesMatchEight(t *testing.T) {
+	k := kernels(t, "cpu")
+	defer func(l int) { k.lanes = l }(k.lanes) // the other tests share k
+	k.lanes = 1
+	for _, c := range []struct {
+		m, C, cp int
+		want     bool
+	}{{4, 16, 16, true}, {4, 8, 8, true}, {4, 128, 128, true}, {2, 16, 16, false}, {4, 12, 12, false},
+		{4, 24, 24, false}, {4, 4, 4, false}, {4, 14, 16, false}} {
+		if got := k.c1At(wino{m: c.m}, c.C, c.cp); got != c.want {
+			t.Errorf("c1At(F(%d), %d channels, %d padded) = %v, want %v", c.m, c.C, c.cp, got, c.want)
+		}
+	}
+	k.Plain = true
+	if k.c1At(wino{m: 4}, 16, 16) {
+		t.Error("c1At under Plain = true, want false")
+	}
+	k.Plain = false
+	k.lanes = -1
+	if k.c1At(wino{m: 4}, 16, 16) {
+		t.Error("c1At with the forms turned off = true, want false")
+	}
+	for _, p := range []ref.Conv2D{
+		{N: 3, H: 13, W: 11, C: 16, K: 16, R: 3, S: 3, Stride: 1, Pad: 1},
+		{N: 2, H: 9, W: 10, C: 8, K: 32, R: 3, S: 3, Stride: 1, Pad: 0},
+		{N: 1, H: 6, W: 7, C: 32, K: 8, R: 3, S: 3, Stride: 1, Pad: 1},
+	} {
+		nx, nw, ny := p.N*p.H*p.W*p.C, 9*p.C*p.K, p.N*p.P()*p.Q()*p.K
+		sc := max(k.Conv2DWinogradScratch(p, "fwd", 4), k.Conv2DWinogradScratch(p, "bwd_data", 4),
+			k.Conv2DWinogradScratch(p, "bwd_weight", 4))
+		var runs [2][][]uint32
+		for r := range runs {
+			k.lanes = 1 - 2*r // run 0 the channel-a-lane forms, run 1 the eight-channel ones
+			runs[r] = runOnce(t, k, [][]float32{Randn(nx, 1), Randn(nw, 2), Randn(ny, 3)}, nil, []int{ny, nx, nw, sc},
+				func(k *Kernels, s *vk.Seq, in, out []vk.Binding, _ vk.Binding) {
+					k.Conv2DForwardWinograd(s, p, 4, in[0], in[1], out[0], out[3])
+					k.Conv2DBackwardDataWinograd(s, p, 4, in[2], in[1], out[1], out[3])
+					k.Conv2DBackwardDataWinogradAdd(s, p, 4, in[2], in[1], out[1], out[3]) // dx twice
+					k.Conv2DBackwardWeightWinograd(s, p, 4, in[0], in[2], out[2], out[3])
+				})
+		}
+		for i, name := range []string{"y", "dx", "dw"} {
+			for j := range runs[0][i] {
+				if runs[0][i][j] != runs[1][i][j] {
+					t.Fatalf("%+v %s element %d: channel a lane %g, eight channels %g", p, name, j,
+						math.Float32frombits(runs[0][i][j]), math.Float32frombits(runs[1][i][j]))
+				}
+			}
+		}
+	}
+}
