@@ -7,8 +7,8 @@
 // multiple of 8 and v's offset of 8, stored eight floats at a time; see common.glsl). Channels are
 // padded to Cp (a multiple of 4) with zeros, so the GEMMs in the Winograd domain always run on vec4s.
 //
-// C1 (the _c1 variants): one invocation, one tile, one channel (C = Cp, a multiple of the subgroup's
-// lanes), so the lanes of a subgroup hold consecutive channels of one tile: their loads and their 36
+// C1 (the _c1 variants): one invocation, one tile, one channel (C = Cp, a power of 2 from 8 up:
+// ops.Kernels.c1At), so the lanes of a subgroup hold consecutive channels of one tile: their loads and their 36
 // stores each cover one contiguous stretch, which make's lavapipe turns into one vector access
 // (tools/lavapipe/vkclr.patch), and a lane's 36 values fit the CPU's vector registers where four
 // channels' 144 spill. The arithmetic is the same per channel, so the results are the vec4 forms' bits.
@@ -127,8 +127,9 @@ void tile(uint n, uint th, uint tw, uint c, out WT res[ALPHA * ALPHA]) {
 
 void main() {
 #if defined(C1)
-	// The grid is (tile columns x channels, tile rows, images), Cp a power of 2 (ops checks): no
-	// integer division, which x86 has only per lane (8 scalar divisions a subgroup each).
+	// The grid is (tile columns x channels, tile rows, images) of one-dimensional workgroups, Cp a
+	// power of 2 (ops checks): no integer division, which x86 has only per lane (8 scalar divisions a
+	// subgroup each).
 	uint x = gl_GlobalInvocationID.x;
 	if (x >= p.TW * p.Cp) return;
 	uint c = x & (p.Cp - 1u), tw = x >> findLSB(p.Cp), th = gl_WorkGroupID.y, n = gl_WorkGroupID.z;

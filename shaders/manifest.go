@@ -23,7 +23,7 @@ var sourceHashes = map[string]string{
 	"conv2d_winograd_filter.comp":   "5e53e460109108b200024dcd035511bdd599b44a8540736e29dff4e57aa6108b",
 	"conv2d_winograd_gemm.comp":     "7ff10fe48fc004c4b5978d03199133e3a7318bd6ceea1d1af2339c6cda7880f0",
 	"conv2d_winograd_gemm_row.comp": "5f39e2352318403a9cf6accd5a8e91ac2f29bec901086776a3c96bd74e4fb55f",
-	"conv2d_winograd_in.comp":       "0bc78b2d471c2a6d1d064e031794db1021d2a1e59b3990f941486fe4b5aad0f3",
+	"conv2d_winograd_in.comp":       "fba18f525eb7cd349b5726860005f29a354a385b444bdb748519ddd9b0b507b0",
 	"conv2d_winograd_out.comp":      "9011d569f068acf7c785f1a6b4a727c3c9781fec59bbd2d67d69b9d9c94d1fe1",
 	"conv2d_winograd_rot.comp":      "d2c6a7b0140a084f7e0ea5179144d8612409fa577992dacff997502b6f8b05c0",
 	"conv2d_winograd_wgrad.comp":    "4e2c79f36bc9112295a0acf73d683c45f2138b2ced19d0ef74c6e0cb8aec237b",
