@@ -389,12 +389,11 @@ func TestRowFormsMatchPlain(t *testing.T) {
 }
 
 // TestChannelLanesMatchEight checks the Winograd transforms' channel-a-lane forms (c1At: the _c1
-// variants of conv2d_winograd_in.comp and conv2d_winograd_out.comp) against their eight-channel
-// forms bit for bit, in every direction that runs them (the input transform, the output transform with
-// and without adding to dx, which holds the first backward data when the second adds to it, the
-// output-gradient transform of grad weight): the same arithmetic per
-// channel, so the same bits. Shapes with partial tiles, padding 0 and 1, batch 1, 8 to 32 channels; and
-// where c1At takes them.
+// variants of conv2d_winograd_in.comp and conv2d_winograd_out.comp) against their eight-channel forms
+// bit for bit, in every direction that runs them: the input transform, the output transform with and
+// without adding to dx (which holds the first backward data when the second adds to it), and grad
+// weight's output-gradient transform. The same arithmetic per channel gives the same bits. Shapes with
+// partial tiles, padding 0 and 1, batch 1, 8 to 32 channels; and where c1At takes them.
 func TestChannelLanesMatchEight(t *testing.T) {
 	k := kernels(t, "cpu")
 	defer func(l int) { k.lanes = l }(k.lanes) // the other tests share k
