@@ -10,10 +10,11 @@
 # others (tools/lavapipe/vkclr.patch: texel-buffer fetches inline, constant workgroup sizes) 1.09x with
 # vkclr's row-per-lane GEMM (BENCHMARKS.md, "a row per lane"), and its stores and fetches of consecutive
 # elements as one vector access, with vkclr's channel-a-lane transforms, 1.08-1.12x (BENCHMARKS.md, "a
-# channel a lane"). Mesa
-# 25.0.7 is Debian 13's own Mesa, and bookworm-backports builds the same release for Debian 12, so the
-# sources are Debian's: the release tarball from Debian's archive and meson 1.7.0 from bookworm-backports
-# (Mesa 25 needs a newer meson than Debian 12's 1.0.1), both checked against the SHA-256 below. Only
+# channel a lane"), and a dispatch's workgroups handed to its threads in small chunks 1.06-1.18x
+# (BENCHMARKS.md, "workgroups handed out in chunks"). Mesa 25.0.7 is Debian 13's own Mesa, and
+# bookworm-backports builds the same release for Debian 12, so the sources are Debian's: the release
+# tarball from Debian's archive and meson 1.7.0 from bookworm-backports (Mesa 25 needs a newer meson
+# than Debian 12's 1.0.1), both checked against the SHA-256 below. Only
 # lavapipe is built (no OpenGL, no other driver, the X11 window system for vkclr view): about 800
 # compile steps, 3-6 minutes on 2 cores. Nothing is installed into the system: the driver, its ICD
 # file and the build live under DIR, and tools/lavapipe/choose.sh points the Vulkan loader at it for
@@ -116,9 +117,9 @@ grep -q '^   \.lower_ffma32 = true,$' "$screen" || {
 }
 sed -i 's|^   \.lower_ffma32 = true,$|   .lower_ffma32 = false, /* vkclr: fma() stays fused (tools/lavapipe/build.sh) */|' "$screen"
 # And tools/lavapipe/vkclr.patch: texel-buffer fetches inline instead of a call each, a compute
-# shader's fixed workgroup size as a constant, and a subgroup's stores and R32F fetches of consecutive
-# elements as one vector access each (that file's head says what and why; all keep the values the
-# stock code gives).
+# shader's fixed workgroup size as a constant, a subgroup's stores and R32F fetches of consecutive
+# elements as one vector access each, and a dispatch's workgroups handed to the threads in small chunks
+# (that file's head says what and why; all keep the values the stock code gives).
 patch -d "$dir/src" -p1 --quiet --forward <"$here/vkclr.patch" || {
 	echo "lavapipe: $here/vkclr.patch does not apply to Mesa $mesa_ver (is patch installed? run tools/deps.sh lavapipe)" >&2
 	exit 1
