@@ -89,9 +89,9 @@ for w, b in ((64, 64), (16, 256)):
 json.dump(host, open(os.path.join(out, "host.json"), "w"))
 print(f"host: {model}, AVX-512 {avx512}, {cores} cores; CPUs {busy:.0f}% busy in the 2 s before the run "
       f"(load average {load0:.2f}), {steal:.1f}% of CPU time stolen by the hypervisor during the run")
-# On the shared VMs of BENCHMARKS.md, a busy hour lowered vkclr's side more than PyTorch's (width 16:
-# 0.27-0.40 in slow hours against 0.52-0.56 in fast ones on one Xeon, the same code): such a run's ratio is the
-# host's as much as the code's.
+# On the shared VMs of BENCHMARKS.md, a busy hour lowered vkclr's side more than PyTorch's (width 16
+# on one Xeon, the same code: 0.27-0.40 in slow hours, 0.52-0.56 in fast ones), so such a run's ratio
+# is the host's as much as the code's.
 if busy >= 20.0 or steal >= 5.0:
     print("warning: the machine was not quiet (CPUs 20% or more busy before the run, or 5% or more stolen"
           " during it): compare runs made when it is (vmstat 5)")
